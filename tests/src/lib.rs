@@ -1,1 +1,5 @@
-//! Test harness shared by the integration tests: real peers (tgtd, QEMU), a fault proxy.
+//! Test harness shared by the integration tests: real peers (tgtd, QEMU, Linux), a fault proxy.
+
+pub mod linux_vm;
+pub mod proxy;
+pub mod tgtd;
