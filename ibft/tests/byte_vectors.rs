@@ -229,7 +229,7 @@ fn two_nics_two_targets_ipv6_vlan_mutual_chap_16_byte_alignment() {
     ));
     pad_to(&mut e, 0x200);
     e.extend(
-        b"iqn.i:2\0h\0iqn.t:a\0u\00123456789ab\0iqn.t:b\0u2\0secretsecret\0t2\0mutualsecret\0",
+        b"iqn.i:2\0h\0iqn.t:a\0u\x000123456789ab\0iqn.t:b\0u2\0secretsecret\0t2\0mutualsecret\0",
     );
     assert_eq!(e.len(), 0x249);
     fix_checksum(&mut e);
