@@ -12,7 +12,7 @@
 
 use core::fmt;
 
-use crate::parse::{NicRepr, Problem, Slot, Table, TargetRepr, flags};
+use crate::parse::{NicRepr, Problem, Slot, StringField, Table, TargetRepr, flags};
 use crate::types::{ChapType, Origin};
 use crate::wire;
 
@@ -80,7 +80,7 @@ codes! {
     Revision = "003", Error, "revision is not 1",
         "Linux iscsi_ibft rejects the whole table: \"No iBFT detected\"";
     Checksum = "004", Error, "checksum wrong",
-        "Linux rejects the table (\"iBFT error: Bad checksum\"); Windows sanbootconf ignores it";
+        "Linux and Windows' sanbootconf skip a table whose bytes do not sum to 0: no iSCSI boot information at the hand-off";
     HeaderReserved = "005", Warning, "reserved header bytes not zero",
         "FWTS fails the table; consumers that treat bytes 24..48 as ACPI creator fields may print junk";
     Control = "006", Error, "control structure malformed (id 1, index 0, length >= 18 expected)",
@@ -120,7 +120,7 @@ codes! {
     GatewayOnLink = "023", Warning, "gateway set although the target is on-link",
         "Windows adds a permanent route to the target via the gateway (KB960104): 0xc00000e9 if it does not route back";
     MoreThanTwoPairs = "024", Warning, "more than two NIC/target pairs (control length is not 18)",
-        "Linux before 5.6 (2020) rejects the whole table";
+        "Linux kernels before the 2020 change \"iscsi_ibft: Don't limits Targets and NICs to two\" reject the whole table";
     ShortChapSecret = "025", Warning, "CHAP secret shorter than 12 characters",
         "the Microsoft initiator refuses the secret, even when unused: Windows fails to boot";
     NotValid = "026", Warning, "flags have neither valid nor boot-selected",
@@ -191,6 +191,21 @@ pub struct Finding {
     pub related: Option<Slot>,
     /// The decoding problem, for structural findings.
     pub problem: Option<Problem>,
+    /// The string concerned, for findings about one string (e.g. which CHAP secret).
+    pub field: Option<StringField>,
+}
+
+impl From<Problem> for Finding {
+    /// The finding that reports a decoding problem.
+    fn from(p: Problem) -> Self {
+        Finding {
+            code: Code::of_problem(&p),
+            slot: problem_slot(&p),
+            related: None,
+            problem: Some(p),
+            field: None,
+        }
+    }
 }
 
 impl Finding {
@@ -207,6 +222,9 @@ impl fmt::Display for Finding {
         match &self.problem {
             Some(p) => write!(f, "{p}")?,
             None => write!(f, "{}: {}", self.slot, self.code.title())?,
+        }
+        if let Some(field) = self.field {
+            write!(f, " ({field})")?;
         }
         if let Some(r) = self.related {
             write!(f, " (with {r})")?;
@@ -239,14 +257,7 @@ pub fn lint(bytes: &[u8], sink: &mut impl FnMut(Finding)) -> LintSummary {
         }
         sink(f)
     };
-    let table = Table::decode(bytes, &mut |p: Problem| {
-        emit(Finding {
-            code: Code::of_problem(&p),
-            slot: problem_slot(&p),
-            related: None,
-            problem: Some(p),
-        })
-    });
+    let table = Table::decode(bytes, &mut |p: Problem| emit(p.into()));
     if let Ok(table) = table {
         semantic(&table, &mut emit);
     }
@@ -278,6 +289,7 @@ fn finding(code: Code, slot: Slot, related: Option<Slot>) -> Finding {
         slot,
         related,
         problem: None,
+        field: None,
     }
 }
 
@@ -333,7 +345,8 @@ fn semantic(table: &Table<'_>, emit: &mut impl FnMut(Finding)) {
         };
         let slot = Slot::Target(t.slot);
         if nic.config.address.is_some_and(|c| c.contains(addr)) {
-            if nic.config.gateway.is_some() {
+            // A gateway equal to the target is sanbootconf's workaround, not a defect.
+            if nic.config.gateway.is_some_and(|g| g != addr) {
                 emit(finding(
                     Code::GatewayOnLink,
                     Slot::Nic(nic.slot),
@@ -382,9 +395,15 @@ fn lint_target(t: &TargetRepr<'_>, emit: &mut impl FnMut(Finding)) {
     if t.name.is_empty() {
         emit(finding(Code::EmptyTargetName, slot, None));
     }
-    for secret in [t.chap_secret, t.reverse_chap_secret] {
+    for (secret, field) in [
+        (t.chap_secret, StringField::ChapSecret),
+        (t.reverse_chap_secret, StringField::ReverseChapSecret),
+    ] {
         if !secret.is_empty() && secret.chars().count() < 12 {
-            emit(finding(Code::ShortChapSecret, slot, None));
+            emit(Finding {
+                field: Some(field),
+                ..finding(Code::ShortChapSecret, slot, None)
+            });
         }
     }
     let has_chap = !t.chap_name.is_empty() || !t.chap_secret.is_empty();
