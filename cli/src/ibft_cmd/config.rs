@@ -96,10 +96,15 @@ pub fn parse(text: &str) -> Result<Config, String> {
 fn key_at(text: &str, line_no: usize) -> Option<String> {
     let lines: Vec<&str> = text.lines().collect();
     let line = lines.get(line_no.checked_sub(1)?)?;
-    let key = line.split_once('=')?.0.trim();
+    // A table header (e.g. a missing field of `[initiator]`) names the table itself.
+    let (key, upto) = match line.split_once('=') {
+        Some((k, _)) => (k.trim(), line_no - 1),
+        None if line.trim_start().starts_with('[') => ("", line_no),
+        None => return None,
+    };
     let mut section = String::new();
     let mut counts = std::collections::HashMap::<&str, usize>::new();
-    for l in &lines[..line_no - 1] {
+    for l in &lines[..upto] {
         let l = l.trim();
         if let Some(name) = l
             .strip_prefix("[[")
@@ -116,6 +121,9 @@ fn key_at(text: &str, line_no: usize) -> Option<String> {
         {
             section = format!("{name}.");
         }
+    }
+    if key.is_empty() {
+        return Some(section.trim_end_matches('.').to_string());
     }
     Some(format!("{section}{key}"))
 }
@@ -303,6 +311,10 @@ root_path = "iscsi:10.0.2.2::3260:1:iqn.2026-11.org.example:disk1"
         let e = parse(&GOOD.replace("[initiator]\nname = \"iqn.2026-11.org.example:node1\"", ""))
             .unwrap_err();
         assert!(e.contains("initiator"), "{e}");
+        let e = parse("[initiator]\n").unwrap_err();
+        assert!(e.contains("key `initiator`") && e.contains("`name`"), "{e}");
+        let e = parse(&GOOD.replace("[[target]]\nnic = 0\n", "[[target]]\n")).unwrap_err();
+        assert!(e.contains("key `target[0]`") && e.contains("`nic`"), "{e}");
         let e = parse(&GOOD.replace("00:03.0", "zz"))
             .unwrap()
             .build()
