@@ -161,17 +161,37 @@ pub fn available_or_skip(test: &str) -> bool {
     }
 }
 
+/// An emulated network card on the guest's root PCI bus (`00:SLOT.0`), so that Linux can link an
+/// iBFT NIC record with that PCI address to a real device (`ethernetN/device`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PciNic {
+    /// PCI slot (device number) on bus 0, function 0. Slots 1 to 0x1e are free on q35 here.
+    pub slot: u8,
+    /// The card's MAC address.
+    pub mac: [u8; 6],
+}
+
 /// Boots Linux with `table` as an extra ACPI table and returns every file under
 /// `/sys/firmware/ibft` keyed by its path below that directory (`ethernet0/mac` → `52:54:00:…`).
 ///
-/// An empty map means the kernel exposed no iBFT at all. Guests run one at a time (the machines
-/// running the tests have few cores and TCG is CPU-bound).
+/// Symbolic links are reported by the name of what they point to (`ethernet0/device` →
+/// `0000:00:03.0`). An empty map means the kernel exposed no iBFT at all.
 pub fn read_ibft_sysfs(table: &Path) -> Result<BTreeMap<String, String>, VmError> {
+    read_ibft_sysfs_with_nics(table, &[])
+}
+
+/// Like [`read_ibft_sysfs`], with network cards plugged into the guest's PCI bus.
+///
+/// Guests run one at a time (the machines running the tests have few cores and TCG is CPU-bound).
+pub fn read_ibft_sysfs_with_nics(
+    table: &Path,
+    nics: &[PciNic],
+) -> Result<BTreeMap<String, String>, VmError> {
     static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
     let kernel = Kernel::find()?;
     let initramfs = cached_initramfs(&kernel)?;
     let _guard = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
-    let log = run_guest(&kernel, &initramfs, table, timeout())?;
+    let log = run_guest(&kernel, &initramfs, table, nics, timeout())?;
     parse_report(&log).ok_or(VmError::NoReport { log })
 }
 
@@ -236,6 +256,7 @@ fn run_guest(
     kernel: &Kernel,
     initramfs: &Path,
     table: &Path,
+    nics: &[PciNic],
     timeout: Duration,
 ) -> Result<String, VmError> {
     let scratch = Scratch::new("vm")?;
@@ -243,7 +264,16 @@ fn run_guest(
     // QEMU splits -acpitable options at commas; a private copy gives a path without any.
     let table_copy = scratch.0.join("table.bin");
     fs::copy(table, &table_copy).map_err(io_err(format!("read {}", table.display())))?;
-    let child = Command::new(QEMU)
+    let mut qemu = Command::new(QEMU);
+    for nic in nics {
+        let m = nic.mac;
+        // No netdev: the card only has to exist on the bus (QEMU warns that it has no peer).
+        qemu.arg("-device").arg(format!(
+            "e1000,addr={:#x},mac={:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}",
+            nic.slot, m[0], m[1], m[2], m[3], m[4], m[5]
+        ));
+    }
+    let child = qemu
         .args(["-accel", "tcg", "-machine", "q35", "-m", "512", "-smp", "1"])
         .args(["-display", "none", "-nodefaults", "-no-reboot"])
         .arg("-kernel")
@@ -308,6 +338,9 @@ fn init_script(modules: &[String]) -> String {
          if [ -d /sys/firmware/ibft ]; then\n\
          \x20 find /sys/firmware/ibft -type f | sort | while read -r f; do\n\
          \x20   echo \"{LINE}${{f#/sys/firmware/ibft/}}=$(cat \"$f\" 2>/dev/null)\"\n\
+         \x20 done\n\
+         \x20 find /sys/firmware/ibft -type l | sort | while read -r f; do\n\
+         \x20   echo \"{LINE}${{f#/sys/firmware/ibft/}}=$(basename \"$(readlink -f \"$f\")\")\"\n\
          \x20 done\n\
          fi\n\
          echo {END}\n\
