@@ -17,6 +17,8 @@ pub mod nic;
 pub mod port;
 pub mod tcp;
 pub mod time;
+#[cfg(feature = "uefi")]
+pub mod uefi;
 
 pub use clock::Clock;
 pub use config::{Addressing, PortConfig, PortSettings, StaticConfig};
