@@ -45,6 +45,7 @@ fn later(port: &Port<'_, impl smoltcp::phy::Device, TapClock>, secs: u64) -> Ins
 fn tcp_echo_over_tap() {
     let taps = [TapSpec {
         host_cidr: "10.77.0.1/24",
+        host_cidr6: None,
     }];
     run_in_netns("tcp_echo_over_tap", &taps, || {
         const TOTAL: usize = 8 << 20;
@@ -124,6 +125,7 @@ fn tcp_echo_over_tap() {
 fn tcp_refused_superseded_and_timeout() {
     let taps = [TapSpec {
         host_cidr: "10.77.0.1/24",
+        host_cidr6: None,
     }];
     run_in_netns("tcp_refused_superseded_and_timeout", &taps, || {
         let listener = TcpListener::bind((HOST, 7777)).unwrap();
@@ -197,9 +199,11 @@ fn dhcp_two_ports_from_dnsmasq() {
     let taps = [
         TapSpec {
             host_cidr: "10.77.0.1/24",
+            host_cidr6: None,
         },
         TapSpec {
             host_cidr: "10.78.0.1/25",
+            host_cidr6: None,
         },
     ];
     run_in_netns("dhcp_two_ports_from_dnsmasq", &taps, || {
@@ -333,5 +337,72 @@ fn dhcp_two_ports_from_dnsmasq() {
             };
             assert_eq!(Some(peer.ip()), expected);
         }
+    });
+}
+
+/// A static IPv6 port: neighbour discovery and TCP against Linux over IPv6, and the NIC value
+/// holds the configured address, prefix and gateway.
+#[test]
+fn static_ipv6_over_tap() {
+    let taps = [TapSpec {
+        host_cidr: "10.77.0.1/24",
+        host_cidr6: Some("fd77::1/64"),
+    }];
+    run_in_netns("static_ipv6_over_tap", &taps, || {
+        let host6: core::net::Ipv6Addr = "fd77::1".parse().unwrap();
+        let listener = TcpListener::bind((host6, 3260)).unwrap();
+        let server = std::thread::spawn(move || {
+            let (mut stream, peer) = listener.accept().unwrap();
+            let mut got = [0u8; 4];
+            stream.read_exact(&mut got).unwrap();
+            stream.write_all(b"pong").unwrap();
+            (peer, got)
+        });
+
+        let tap = open_tap(&inner_taps()[0]);
+        let clock = TapClock::new(&tap);
+        let mut storage = PortStorage::new();
+        let (mut rx, mut tx) = (vec![0; 64 << 10], vec![0; 64 << 10]);
+        let mut cfg = StaticConfig::new(NicAddress {
+            ip: "fd77::2".parse().unwrap(),
+            prefix_len: 64,
+        });
+        cfg.gateway = Some("fd77::fe".parse().unwrap());
+        let settings = PortSettings::fixed(MAC_A, cfg, 11);
+        let buffers = TcpBuffers {
+            rx: &mut rx,
+            tx: &mut tx,
+        };
+        let port = Port::new(tap, clock, &settings, &mut storage, buffers).unwrap();
+        let nic_cfg = port.configure(later(&port, 1)).unwrap();
+        let nic = nic_cfg.nic();
+        assert_eq!(
+            nic.address.unwrap().ip,
+            "fd77::2".parse::<IpAddr>().unwrap()
+        );
+        assert_eq!(nic.address.unwrap().prefix_len, 64);
+        assert_eq!(nic.gateway, Some("fd77::fe".parse().unwrap()));
+        assert_eq!(nic.origin, Origin::Manual);
+
+        let mut connector = &port;
+        let deadline = later(&port, 5);
+        let mut conn = connector
+            .connect(SocketAddr::new(host6.into(), 3260), deadline)
+            .expect("connect over IPv6");
+        assert_eq!(conn.send(b"ping").unwrap(), 4);
+        let mut reply = [0u8; 4];
+        let mut got = 0;
+        while got < 4 {
+            let n = conn.recv(&mut reply[got..]).unwrap();
+            got += n;
+            if n == 0 {
+                assert!(connector.now() < deadline, "no reply over IPv6");
+                conn.wait(false, deadline).unwrap();
+            }
+        }
+        assert_eq!(&reply, b"pong");
+        let (peer, ping) = server.join().unwrap();
+        assert_eq!(peer.ip(), "fd77::2".parse::<IpAddr>().unwrap());
+        assert_eq!(&ping, b"ping");
     });
 }

@@ -121,6 +121,7 @@ fn keys(data: &[u8]) -> Vec<String> {
 fn discovery_session_with_tgtd_over_tap() {
     let taps = [TapSpec {
         host_cidr: "10.77.0.1/24",
+        host_cidr6: None,
     }];
     run_in_netns("discovery_session_with_tgtd_over_tap", &taps, || {
         let control = (std::process::id() % 30000 + 1000).to_string();

@@ -69,6 +69,8 @@ pub fn is_inner() -> bool {
 pub struct TapSpec {
     /// Linux address with prefix on the TAP, e.g. `10.77.0.1/24`.
     pub host_cidr: &'static str,
+    /// Optional second (IPv6) Linux address, added without duplicate address detection.
+    pub host_cidr6: Option<&'static str>,
 }
 
 /// Runs `body` inside a fresh namespace holding one TAP per spec. `test_name` is the test's
@@ -178,6 +180,9 @@ impl Netns {
             ip(&["-n", &ns.name, "tuntap", "add", "dev", &tap, "mode", "tap"]);
             ns.taps.push(tap.clone());
             ip(&["-n", &ns.name, "addr", "add", spec.host_cidr, "dev", &tap]);
+            if let Some(v6) = spec.host_cidr6 {
+                ip(&["-n", &ns.name, "addr", "add", v6, "dev", &tap, "nodad"]);
+            }
             ip(&["-n", &ns.name, "link", "set", &tap, "up"]);
         }
         ns
