@@ -3,7 +3,8 @@
 use super::pci_io::PciIo;
 use crate::config::{Addressing, PortSettings};
 use crate::nic::PciAddress;
-use uefi::boot::{self, OpenProtocolAttributes, OpenProtocolParams, ScopedProtocol};
+use uefi::Identify;
+use uefi::boot::{self, OpenProtocolAttributes, OpenProtocolParams, ScopedProtocol, SearchType};
 use uefi::proto::ProtocolPointer;
 use uefi::proto::device_path::DevicePath;
 use uefi::proto::network::EfiMacAddr;
@@ -83,4 +84,49 @@ pub fn port_settings(
         addressing,
         random_seed,
     })
+}
+
+/// Device-path depth of `handle` (children of a port have longer paths), or `usize::MAX`.
+fn path_depth(handle: Handle) -> usize {
+    peek::<DevicePath>(handle).map_or(usize::MAX, |path| path.node_iter().count())
+}
+
+/// The MAC (current address) of the SNP on `handle`.
+fn current_mac(handle: Handle) -> Option<[u8; 6]> {
+    let snp = peek::<SimpleNetwork>(handle).ok()?;
+    let mode = snp.mode();
+    (mode.hw_address_size == 6).then(|| mac6(&mode.current_address))
+}
+
+/// One SNP handle per physical port, stored in `out` from the start; returns how many were
+/// found (at most `out.len()`; the rest of `out` is left `None`).
+///
+/// Firmware installs SNP on more than the port's own handle (OVMF shows three handles for one
+/// virtio-net port, all with the same MAC and PCI location), so handles are grouped by MAC
+/// and the one with the shortest device path — the port itself — is kept. Firmware connects
+/// NICs lazily; call `ConnectController` on the handles first if none show up.
+pub fn port_handles(out: &mut [Option<Handle>]) -> uefi::Result<usize> {
+    out.fill(None);
+    let handles = boot::locate_handle_buffer(SearchType::ByProtocol(&SimpleNetwork::GUID))?;
+    let mut found = 0;
+    for &handle in handles.iter() {
+        let Some(mac) = current_mac(handle) else {
+            continue;
+        };
+        let same_port = out[..found]
+            .iter()
+            .position(|kept| kept.and_then(current_mac) == Some(mac));
+        match same_port {
+            Some(i) if out[i].is_none_or(|kept| path_depth(handle) < path_depth(kept)) => {
+                out[i] = Some(handle);
+            }
+            Some(_) => {}
+            None if found < out.len() => {
+                out[found] = Some(handle);
+                found += 1;
+            }
+            None => {}
+        }
+    }
+    Ok(found)
 }

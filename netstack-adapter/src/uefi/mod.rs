@@ -14,5 +14,5 @@ mod identity;
 mod pci_io;
 
 pub use device::{FRAME_LEN, SnpBuffers, SnpDevice, SnpRxToken, SnpTxToken, TX_SLOTS};
-pub use identity::{PortIdentity, pci_location, port_identity, port_settings};
+pub use identity::{PortIdentity, pci_location, port_handles, port_identity, port_settings};
 pub use pci_io::PciIo;
