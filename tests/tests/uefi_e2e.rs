@@ -44,5 +44,10 @@ fn sanboot_attaches_disk_installs_ibft_and_chain_loads_payload() {
         .expect("cargo runs");
     let log = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "cargo xtask e2e failed:\n{log}");
-    assert!(log.contains("e2e: OK"), "no OK line:\n{log}");
+    for scenario in ["boot", "missing-boot-file"] {
+        assert!(
+            log.contains(&format!("e2e: scenario {scenario}: OK")),
+            "scenario {scenario} did not pass:\n{log}"
+        );
+    }
 }

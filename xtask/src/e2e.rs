@@ -45,6 +45,7 @@ struct Options {
     backend: Backend,
     timeout: Duration,
     keep: bool,
+    scenario: Option<String>,
 }
 
 fn parse_options(args: &[String]) -> Result<Options, String> {
@@ -52,6 +53,7 @@ fn parse_options(args: &[String]) -> Result<Options, String> {
         backend: Backend::Ram,
         timeout: Duration::from_secs(120),
         keep: false,
+        scenario: None,
     };
     let mut it = args.iter();
     while let Some(arg) = it.next() {
@@ -71,6 +73,13 @@ fn parse_options(args: &[String]) -> Result<Options, String> {
                 opts.timeout = Duration::from_secs(secs);
             }
             "--keep" => opts.keep = true,
+            "--scenario" => {
+                let name = it.next().ok_or("--scenario needs a name")?;
+                if !SCENARIOS.iter().any(|s| s.name == name) {
+                    return Err(format!("unknown scenario {name}"));
+                }
+                opts.scenario = Some(name.clone());
+            }
             other => return Err(format!("unknown e2e option {other}")),
         }
     }
@@ -135,21 +144,74 @@ pub fn run(args: &[String]) -> Result<(), String> {
     fs::write(&payload_data, pattern(1 << 20)).map_err(|e| e.to_string())?;
     build_disk_image(&image, &payload, &payload_data)?;
 
+    let mut result = Ok(());
+    for scenario in SCENARIOS {
+        if let Some(only) = &opts.scenario {
+            if only != scenario.name {
+                continue;
+            }
+        }
+        result = run_scenario(&work, &esp, scenario, opts.timeout);
+        if result.is_err() {
+            break;
+        }
+    }
+    if opts.keep || result.is_err() {
+        eprintln!("e2e: work directory kept: {}", work.display());
+    } else {
+        let _ = fs::remove_dir_all(&work);
+    }
+    result
+}
+
+/// One boot of the machine with one configuration.
+struct Scenario {
+    name: &'static str,
+    /// Lines appended to the common `sanboot.conf`.
+    extra_conf: &'static str,
+    /// What the serial log must show, in order.
+    expected: fn() -> Vec<String>,
+    /// A line prefix that must not appear at all.
+    forbidden: Option<&'static str>,
+}
+
+const SCENARIOS: &[Scenario] = &[
+    Scenario {
+        name: "boot",
+        extra_conf: "boot-args = e2e-args console=ttyS0\n",
+        expected: expected_boot,
+        forbidden: Some("sanboot: FAILED"),
+    },
+    Scenario {
+        name: "missing-boot-file",
+        extra_conf: "boot-file = \\EFI\\missing.efi\nkeep-san = no\n",
+        expected: expected_missing_boot_file,
+        forbidden: Some("IBFT-"),
+    },
+];
+
+fn run_scenario(
+    work: &Path,
+    esp: &Path,
+    scenario: &Scenario,
+    timeout: Duration,
+) -> Result<(), String> {
+    eprintln!("e2e: scenario {}", scenario.name);
     let conf = format!(
-        "# written by cargo xtask e2e\n\
+        "# written by cargo xtask e2e, scenario {}\n\
          root-path = iscsi:10.0.3.2::3260:0:{TARGET_IQN}\n\
          nic = {MAC1}\n\
          ibft-nics = all\n\
          ram-disk = \\disk.img\n\
-         boot-args = e2e-args console=ttyS0\n"
+         {}",
+        scenario.name, scenario.extra_conf
     );
     fs::write(esp.join("sanboot.conf"), conf).map_err(|e| e.to_string())?;
-
     let vars = work.join("OVMF_VARS_4M.fd");
     copy(Path::new(OVMF_VARS), &vars)?;
-    let log = work.join("serial.log");
+    let log = work.join(format!("serial-{}.log", scenario.name));
     let started = Instant::now();
-    let outcome = boot(&esp, &vars, &log, opts.timeout)?;
+    let outcome = boot(esp, &vars, &log, timeout)?;
     let text = clean(&fs::read(&log).unwrap_or_default());
     for line in text.lines().filter(|l| is_ours(l)) {
         eprintln!("  | {line}");
@@ -158,13 +220,9 @@ pub fn run(args: &[String]) -> Result<(), String> {
         "e2e: QEMU {outcome} after {:.1} s",
         started.elapsed().as_secs_f64()
     );
-    let result = check_log(&text);
-    if opts.keep || result.is_err() {
-        eprintln!("e2e: work directory kept: {}", work.display());
-    } else {
-        let _ = fs::remove_dir_all(&work);
-    }
-    result
+    check_log(&text, &(scenario.expected)(), scenario.forbidden)?;
+    eprintln!("e2e: scenario {}: OK", scenario.name);
+    Ok(())
 }
 
 fn on_path(tool: &str) -> bool {
@@ -347,8 +405,8 @@ fn is_ours(line: &str) -> bool {
     line.contains("sanboot:") || line.starts_with("IBFT-") || line.starts_with("PAYLOAD-")
 }
 
-/// What the log must show, in order.
-fn expected_lines() -> Vec<String> {
+/// Scenario `boot`: every stage, then the payload's verdict and self-checks.
+fn expected_boot() -> Vec<String> {
     vec![
         format!("sanboot: config: root-path 10.0.3.2:3260 lun 0 {TARGET_IQN}"),
         format!("sanboot: nic: port0 {MAC0} pci 00:{SLOT0:02x}.0"),
@@ -375,11 +433,27 @@ fn expected_lines() -> Vec<String> {
     ]
 }
 
-/// Checks that every expected line prefix appears, in order.
-fn check_log(text: &str) -> Result<(), String> {
+/// Scenario `missing-boot-file`: the disk and table are set up, the boot file is not there, and
+/// without `keep-san` both are removed again; one failure line names the stage and the cause.
+fn expected_missing_boot_file() -> Vec<String> {
+    vec![
+        "sanboot: blockio: installed".into(),
+        "sanboot: ibft: installed".into(),
+        "sanboot: keep-san: off: disk removed, iBFT removed".into(),
+        "sanboot: FAILED at boot: \\EFI\\missing.efi not found on 1 volume(s) of the disk".into(),
+    ]
+}
+
+/// Checks that every expected line prefix appears, in order, and that `forbidden` does not.
+fn check_log(text: &str, expected: &[String], forbidden: Option<&str>) -> Result<(), String> {
+    if let Some(bad) = forbidden {
+        if let Some(line) = text.lines().find(|l| l.trim_start().starts_with(bad)) {
+            return Err(format!("e2e failed: unexpected line {line:?}"));
+        }
+    }
     let mut lines = text.lines();
-    for want in expected_lines() {
-        if !lines.any(|l| l.trim_start().starts_with(&want)) {
+    for want in expected {
+        if !lines.any(|l| l.trim_start().starts_with(want.as_str())) {
             let failure = text
                 .lines()
                 .find(|l| l.contains("sanboot: FAILED at") || l.starts_with("IBFT-FAIL"));
@@ -389,7 +463,6 @@ fn check_log(text: &str) -> Result<(), String> {
             });
         }
     }
-    eprintln!("e2e: OK: disk attached, iBFT installed and found by the payload, chain-load works");
     Ok(())
 }
 
@@ -404,12 +477,16 @@ mod tests {
 
     #[test]
     fn check_log_wants_all_lines_in_order() {
-        let all = expected_lines().join("\n");
-        assert!(check_log(&all).is_ok());
-        let mut reversed = expected_lines();
+        let want = expected_boot();
+        assert!(check_log(&want.join("\n"), &want, Some("sanboot: FAILED")).is_ok());
+        let mut reversed = want.clone();
         reversed.reverse();
-        assert!(check_log(&reversed.join("\n")).is_err());
+        assert!(check_log(&reversed.join("\n"), &want, None).is_err());
         let failed = "sanboot: FAILED at disk: read \\disk.img: not found";
-        assert_eq!(check_log(failed), Err(format!("e2e failed: {failed}")));
+        assert_eq!(
+            check_log(failed, &want, None),
+            Err(format!("e2e failed: {failed}"))
+        );
+        assert!(check_log(failed, &[], Some("sanboot: FAILED")).is_err());
     }
 }
