@@ -6,7 +6,9 @@
 
 pub mod block;
 pub mod config;
+pub mod gateway;
 pub mod ibft_stub;
+pub mod lun_disk;
 pub mod mac;
 pub mod naming;
 pub mod root_path;
