@@ -3,6 +3,7 @@
 //! - `setup`: install the Debian packages, rustup targets and components the tests and demos need.
 //! - `test`: set up, then run every check and test (this is what CI runs).
 //! - `demo`: set up, then run the main job end to end.
+//! - `e2e`: set up, then boot `uefi-sanboot` in QEMU/OVMF and check the chain-loaded payload.
 //! - `bench`: set up, then compare `iscsi-boot bench` with libiscsi's `iscsi-perf` on one tgtd
 //!   (writes `docs/BENCHMARKS.md`; not part of CI).
 
@@ -10,6 +11,7 @@ use std::process::{Command, ExitCode};
 
 mod bench;
 mod ci;
+mod e2e;
 mod setup;
 mod tgtd;
 
@@ -20,9 +22,10 @@ fn main() -> ExitCode {
         Some("setup") => setup::run(),
         Some("test") => setup::run().and_then(|()| ci::run()),
         Some("demo") => setup::run().and_then(|()| demo()),
+        Some("e2e") => setup::run().and_then(|()| e2e::run(rest)),
         Some("bench") => setup::run().and_then(|()| bench::run(rest)),
         _ => {
-            eprintln!("usage: cargo xtask <setup|test|demo|bench>");
+            eprintln!("usage: cargo xtask <setup|test|demo|e2e|bench>");
             eprintln!("       cargo xtask bench [--seconds N] [--rounds N] [--lun-mib N]");
             return ExitCode::from(2);
         }
