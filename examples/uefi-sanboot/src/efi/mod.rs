@@ -15,8 +15,8 @@ use alloc::boxed::Box;
 use alloc::string::String;
 use alloc::vec::Vec;
 use sanboot::block::{BlockDevice, RamDisk};
-use sanboot::config::{Config, IbftNics};
-use sanboot::ibft_stub::{self, StubNic, StubTarget};
+use sanboot::config::Config;
+use sanboot::ibft_table;
 use sanboot::naming;
 use uefi::boot;
 use uefi::fs::FileSystem;
@@ -180,83 +180,30 @@ fn stages() -> Result<Status, Failure> {
     );
 
     // ibft
-    let listed: Vec<(usize, &nic::Port)> = match cfg.ibft_nics {
-        IbftNics::San => alloc::vec![(san_index, san_port)],
-        IbftNics::All => {
-            // The placeholder builder writes at most two NIC records; keep the SAN port.
-            let mut all: Vec<_> = ports.iter().enumerate().collect();
-            while all.len() > 2 {
-                let last_other = all.iter().rposition(|(i, _)| *i != san_index).unwrap_or(0);
-                all.remove(last_other);
-            }
-            all
-        }
-    };
-    let nics: Vec<StubNic> = listed
-        .iter()
-        .map(|(_, p)| StubNic {
-            mac: p.mac.0,
-            pci_bdf: p.pci_bdf.unwrap_or(0),
-            address: None,
-            gateway: None,
-            dhcp_server: None,
-        })
-        .collect();
-    let san_record = listed
-        .iter()
-        .position(|(i, _)| *i == san_index)
-        .unwrap_or(0) as u8;
-    let targets: Vec<StubTarget<'_>> = cfg
-        .root_paths()
-        .map(|rp| StubTarget {
-            address: rp.server,
-            port: rp.port,
-            lun: rp.sam_lun(),
-            nic_index: san_record,
-            name: rp.target,
-        })
-        .collect();
+    // Addresses stay empty until the port is configured by DHCP (iSCSI backend).
+    let configs: Vec<ibft::NicConfig<'static>> = ports.iter().map(nic::Port::nic_config).collect();
     let mut table = alloc::vec![0u8; 4096];
-    let len = ibft_stub::build(&mut table, initiator_name, &nics, san_record, &targets)
+    let built = ibft_table::build(&cfg, initiator_name, &configs, san_index, &mut table)
         .or_else(|e| fail("ibft", alloc::format!("build: {e}")))?;
-    let installed = acpi::install(&table[..len])
+    let table = &table[..built.len];
+    let installed = acpi::install(table)
         .or_else(|e| fail("ibft", alloc::format!("InstallAcpiTable: {:?}", e.status())))?;
     say::stage(
         "ibft",
         format_args!(
-            "installed {len} bytes: {} NIC(s), {} target(s)",
-            nics.len(),
-            targets.len()
+            "installed {} bytes; SAN port{san_index} is nic{}",
+            built.len, built.san_record
         ),
     );
-    for (record, (port_index, p)) in listed.iter().enumerate() {
-        say::stage(
-            "ibft",
-            format_args!(
-                "  nic{record} = port{port_index} mac {} pci {}{}",
-                p.mac,
-                bdf_text(p.pci_bdf),
-                if *port_index == san_index {
-                    " (boot)"
-                } else {
-                    ""
-                }
-            ),
-        );
+    if let Ok(parsed) = ibft::Table::parse(table) {
+        let dump = alloc::format!("{parsed}");
+        for line in dump.lines() {
+            say::stage("ibft", format_args!("{line}"));
+        }
     }
-    for (record, t) in targets.iter().enumerate() {
-        say::stage(
-            "ibft",
-            format_args!(
-                "  target{record} {}:{} lun {} {} via nic{}",
-                t.address,
-                t.port,
-                u16::from_be_bytes([t.lun[0] & 0x3f, t.lun[1]]),
-                t.name,
-                t.nic_index
-            ),
-        );
-    }
+    ibft::lint(table, &mut |finding| {
+        say::stage("ibft", format_args!("lint {finding}"));
+    });
 
     // boot
     let loaded = match chainload::load(disk.path, cfg.boot_file, cfg.boot_args) {
