@@ -325,9 +325,10 @@ fn boot(esp: &Path, vars: &Path, log: &Path, timeout: Duration) -> Result<&'stat
         "user,id=n0,net=10.0.2.0/24,restrict=on",
         "-device",
         &format!("virtio-net-pci,netdev=n0,mac={MAC0},addr={SLOT0:#x},romfile="),
-        // Port 1: the SAN network; its host alias 10.0.3.2 is the host's 127.0.0.1.
+        // Port 1: the SAN network; its host alias 10.0.3.2 is the host's 127.0.0.1 (so not
+        // restricted); the guest is only ever pointed at 10.0.3.2.
         "-netdev",
-        "user,id=n1,net=10.0.3.0/24,restrict=on",
+        "user,id=n1,net=10.0.3.0/24",
         "-device",
         &format!("virtio-net-pci,netdev=n1,mac={MAC1},addr={SLOT1:#x},romfile="),
         "-serial",
@@ -411,16 +412,22 @@ fn expected_boot() -> Vec<String> {
         format!("sanboot: config: root-path 10.0.3.2:3260 lun 0 {TARGET_IQN}"),
         format!("sanboot: nic: port0 {MAC0} pci 00:{SLOT0:02x}.0"),
         format!("sanboot: nic: port1 {MAC1} pci 00:{SLOT1:02x}.0"),
+        // DHCP on the SAN port first (it is configured), then on the other (ibft-nics = all).
+        format!("sanboot: net: port1 {MAC1} lease 10.0.3.15/24 gateway 10.0.3.2 dhcp 10.0.3.2"),
+        format!("sanboot: net: port0 {MAC0} lease 10.0.2.15/24"),
         format!(
-            "sanboot: nic: SAN port is port1 {MAC1}; initiator iqn.2026-11.org.iscsi-boot:{UUID}"
+            "sanboot: net: SAN port is port1 {MAC1}; initiator iqn.2026-11.org.iscsi-boot:{UUID}"
         ),
         "sanboot: disk: RAM disk from \\disk.img: 65536 blocks of 512 bytes".into(),
         format!("sanboot: blockio: installed PciRoot(0x0)/Pci(0x{SLOT1:x},0x0)/MAC("),
         "sanboot: ibft: installed".into(),
         "sanboot: ibft: nic0 @".into(),
         format!("sanboot: ibft:   mac {MAC0} pci 00:{SLOT0:02x}.0"),
+        "sanboot: ibft:   ip 10.0.2.15/24 origin 3 ".into(),
         "sanboot: ibft: nic1 @".into(),
         format!("sanboot: ibft:   mac {MAC1} pci 00:{SLOT1:02x}.0"),
+        // The target is on-link: no gateway (omit-when-on-link, KB960104).
+        "sanboot: ibft:   ip 10.0.3.15/24 origin 3 gateway - ".into(),
         "sanboot: ibft: target0 @".into(),
         format!("sanboot: ibft:   name {TARGET_IQN}"),
         "sanboot: ibft:   address 10.0.3.2 port 3260 lun 0 nic 1".into(),
