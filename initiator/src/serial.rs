@@ -129,3 +129,64 @@ impl core::fmt::Display for SeqNum {
         core::fmt::Display::fmt(&self.0, f)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{SeqNum, window_len};
+    use proptest::prelude::*;
+
+    #[test]
+    fn rfc1982_examples() {
+        // RFC 1982 §3.2 with SERIAL_BITS = 32.
+        assert!(SeqNum(0).lt(SeqNum(1)));
+        assert!(SeqNum(0).lt(SeqNum(0x7fff_ffff)));
+        assert!(!SeqNum(0).lt(SeqNum(0x8000_0000))); // undefined: neither
+        assert!(!SeqNum(0).gt(SeqNum(0x8000_0000)));
+        assert!(SeqNum(0xffff_ffff).lt(SeqNum(0)));
+        assert!(SeqNum(0x8000_0001).lt(SeqNum(0)));
+        assert!(SeqNum(5).le(SeqNum(5)) && SeqNum(5).ge(SeqNum(5)));
+        assert!(!SeqNum(5).lt(SeqNum(5)));
+    }
+
+    #[test]
+    fn windows() {
+        // RFC 7143 §4.2.2.1: MaxCmdSN = ExpCmdSN - 1 closes the window.
+        assert_eq!(window_len(SeqNum(0), SeqNum(0xffff_ffff)), Some(0));
+        assert!(!SeqNum(0).in_window(SeqNum(0), SeqNum(0xffff_ffff)));
+        // Window across the wrap: 0xfffffffe ..= 1 admits 4 numbers.
+        assert_eq!(window_len(SeqNum(0xffff_fffe), SeqNum(1)), Some(4));
+        for sn in [0xffff_fffe, 0xffff_ffff, 0, 1] {
+            assert!(SeqNum(sn).in_window(SeqNum(0xffff_fffe), SeqNum(1)));
+        }
+        assert!(!SeqNum(2).in_window(SeqNum(0xffff_fffe), SeqNum(1)));
+        assert!(!SeqNum(0xffff_fffd).in_window(SeqNum(0xffff_fffe), SeqNum(1)));
+        // MaxCmdSN further behind than ExpCmdSN - 1: invalid, nothing admitted.
+        assert_eq!(window_len(SeqNum(10), SeqNum(5)), None);
+        assert!(!SeqNum(10).in_window(SeqNum(10), SeqNum(5)));
+    }
+
+    proptest! {
+        #[test]
+        fn lt_and_gt_are_mirror_images(a in any::<u32>(), b in any::<u32>()) {
+            let (a, b) = (SeqNum(a), SeqNum(b));
+            prop_assert_eq!(a.lt(b), b.gt(a));
+            prop_assert!(!(a.lt(b) && b.lt(a)));
+        }
+
+        #[test]
+        fn adding_less_than_half_moves_forward(a in any::<u32>(), n in 1u32..0x8000_0000) {
+            let a = SeqNum(a);
+            prop_assert!(a.lt(a.wrapping_add(n)));
+            prop_assert_eq!(a.wrapping_add(n).distance_from(a), n);
+            prop_assert_eq!(a.wrapping_add(n).wrapping_sub(n), a);
+        }
+
+        #[test]
+        fn window_admits_exactly_its_length(exp in any::<u32>(), len in 0u32..64, off in 0u32..80) {
+            let exp = SeqNum(exp);
+            let max = exp.wrapping_add(len).wrapping_sub(1);
+            prop_assert_eq!(window_len(exp, max), Some(len));
+            prop_assert_eq!(exp.wrapping_add(off).in_window(exp, max), off < len);
+        }
+    }
+}
