@@ -71,8 +71,7 @@ fn pdu_len(bhs: &Bhs<&[u8]>, digests: Digests, max_data_len: u32) -> Result<usiz
             max: max_data_len,
         });
     }
-    // DataSegmentLength is 24 bits, so this cannot overflow even on 16-bit `usize`… almost:
-    // be explicit anyway.
+    // DataSegmentLength is 24 bits: the sum below cannot overflow a 32-bit `usize`.
     let data = usize::try_from(data_len).map_err(|_| FrameError::DataSegmentTooLong {
         len: data_len,
         max: max_data_len,
@@ -159,7 +158,7 @@ impl<'a> Frame<'a> {
         } else {
             None
         };
-        let data_len = pdu_len_data(&bhs);
+        let data_len = data_segment_len(&bhs);
         let data = &pdu[at..at + data_len];
         at += data_len;
         let padding = &pdu[at..at + pad_len(data_len)];
@@ -183,7 +182,7 @@ impl<'a> Frame<'a> {
     }
 }
 
-fn pdu_len_data(bhs: &Bhs<&[u8]>) -> usize {
+fn data_segment_len(bhs: &Bhs<&[u8]>) -> usize {
     // Lossless: the field is 24 bits.
     bhs.data_segment_len() as usize
 }
