@@ -284,7 +284,8 @@ impl Login {
                 Some("None") | None => self.step = Step::SecurityEmpty,
                 Some(_) => return Err(LoginError::NoCommonAuthMethod),
             }
-        } else if self.step == Step::AwaitChallenge {
+        } else if self.step == Step::AwaitChallenge && !(transit && find(text, "CHAP_C").is_none())
+        {
             let chap = config.chap.ok_or(LoginError::Protocol)?;
             let alg = find(text, "CHAP_A")
                 .and_then(|v| parse_u32(v).ok())
