@@ -383,9 +383,12 @@ fn parse_connections(out: &str) -> Vec<Connection> {
 }
 
 fn next_control_port() -> u32 {
-    // Spread processes over 20000..60000 by pid, then step through ports within a process.
-    let base = 20_000 + (std::process::id() % 2_000) * 20;
-    base + NEXT_CONTROL_PORT.fetch_add(1, Ordering::Relaxed) % 20_000
+    // tgtd accepts 0..=32767. Spread processes over 10000..32000 by pid (other tools use low
+    // numbers), then step through ports within a process; a taken port makes tgtd exit and the
+    // caller retries with the next one.
+    let offset =
+        (std::process::id() % 1_100) * 20 + NEXT_CONTROL_PORT.fetch_add(1, Ordering::Relaxed);
+    10_000 + offset % 22_000
 }
 
 fn free_port(ip: IpAddr) -> io::Result<u16> {
