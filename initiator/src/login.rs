@@ -95,6 +95,12 @@ impl Login {
         }
     }
 
+    /// The CHAP algorithm the target chose, once it has.
+    #[must_use]
+    pub fn chap_algorithm(&self) -> Option<u8> {
+        (self.algorithm != 0).then_some(self.algorithm)
+    }
+
     /// Writes the next request's text into `buf` and returns its header fields and length.
     pub fn next_request(
         &mut self,

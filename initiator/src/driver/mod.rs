@@ -110,6 +110,9 @@ pub struct Client<'a, 'b, C: Connector> {
     tx_pos: usize,
     tx_len: usize,
     block_size: Option<u32>,
+    /// CHAP_A=7 has been dropped from the offer after a failed login (see
+    /// [`Session::set_chap_algorithms`]).
+    chap_fallback: bool,
 }
 
 impl<C: Connector> core::fmt::Debug for Client<'_, '_, C> {
@@ -149,6 +152,7 @@ impl<'a, 'b, C: Connector> Client<'a, 'b, C> {
             tx_pos: 0,
             tx_len: 0,
             block_size: None,
+            chap_fallback: false,
         };
         client.establish()?;
         Ok(client)
@@ -372,6 +376,15 @@ impl<'a, 'b, C: Connector> Client<'a, 'b, C> {
                 while let Some(ev) = self.session.poll_event() {
                     match ev {
                         Event::LoggedIn(_) => return Ok(()),
+                        Event::LoginFailed(
+                            LoginError::AuthenticationFailed | LoginError::InitiatorError(_),
+                        ) if self.session.chap_algorithm() == Some(7) && !self.chap_fallback => {
+                            // tgt reads CHAP_A=7 as SHA-1: offer the list again without 7.
+                            self.chap_fallback = true;
+                            let without_7: &'static [u8] = &[8, 6, 5];
+                            self.session.set_chap_algorithms(without_7);
+                            next = Some(Err(Retry::Again(ConnectionFailure::Transport, None)));
+                        }
                         Event::LoginFailed(e) if e.is_transient() => {
                             next = Some(Err(Retry::Again(
                                 ConnectionFailure::Transport,

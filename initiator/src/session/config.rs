@@ -17,6 +17,30 @@ pub trait ChapDigest {
     ) -> Option<usize>;
 }
 
+/// The CHAP hashes of [`crate::chap`]: MD5 (5), SHA-1 (6), SHA-256 (7), SHA3-256 (8).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct StandardChap;
+
+impl ChapDigest for StandardChap {
+    fn digest(
+        &self,
+        algorithm: u8,
+        id: u8,
+        secret: &[u8],
+        challenge: &[u8],
+        out: &mut [u8; 64],
+    ) -> Option<usize> {
+        let alg = crate::chap::ChapAlgorithm::from_code(algorithm);
+        let r = crate::chap::response(alg, id, secret, challenge).ok()?;
+        let bytes = r.as_bytes();
+        out.get_mut(..bytes.len())?.copy_from_slice(bytes);
+        Some(bytes.len())
+    }
+}
+
+/// CHAP_A values offered by default, strongest first: SHA3-256, SHA-256, SHA-1, MD5.
+pub const DEFAULT_CHAP_ALGORITHMS: [u8; 4] = [8, 7, 6, 5];
+
 /// Mutual CHAP: the target proves it knows `secret` by answering `challenge`.
 #[derive(Clone, Copy)]
 pub struct MutualChap<'a> {
@@ -54,6 +78,50 @@ pub struct Chap<'a> {
     pub algorithms: &'a [u8],
     /// The hash implementation.
     pub digest: &'a dyn ChapDigest,
+}
+
+impl<'a> Chap<'a> {
+    /// One-way CHAP with the standard hashes and algorithm order; a target that skips
+    /// authentication is accepted (see [`Chap::require`]).
+    ///
+    /// ```
+    /// use initiator::session::{Chap, MutualChap};
+    /// let chap = Chap::new("alice", b"secret-of-12+").require();
+    /// assert!(chap.required);
+    /// let mutual = chap.with_mutual(MutualChap { user: "disk", secret: b"target-secret",
+    ///     challenge: [7; 16], id: 1 });
+    /// assert!(mutual.mutual.is_some());
+    /// ```
+    #[must_use]
+    pub fn new(user: &'a str, secret: &'a [u8]) -> Chap<'a> {
+        Chap {
+            user,
+            secret,
+            mutual: None,
+            required: false,
+            algorithms: &DEFAULT_CHAP_ALGORITHMS,
+            digest: &StandardChap,
+        }
+    }
+
+    /// Refuse targets that skip authentication.
+    #[must_use]
+    pub fn require(self) -> Chap<'a> {
+        Chap {
+            required: true,
+            ..self
+        }
+    }
+
+    /// Authenticate the target too (implies [`Chap::require`]).
+    #[must_use]
+    pub fn with_mutual(self, mutual: MutualChap<'a>) -> Chap<'a> {
+        Chap {
+            mutual: Some(mutual),
+            required: true,
+            ..self
+        }
+    }
 }
 
 impl core::fmt::Debug for Chap<'_> {

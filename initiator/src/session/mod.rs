@@ -252,6 +252,7 @@ pub struct Session<'a> {
     login_continue: bool,
     login_deadline: Instant,
     negotiated: Negotiated,
+    chap_algorithm: Option<u8>,
     tsih: u16,
     cmd_sn: SeqNum,
     exp_cmd_sn: SeqNum,
@@ -283,6 +284,7 @@ impl<'a> Session<'a> {
         Session {
             negotiated: Negotiated::login_defaults(config.params.max_recv_data_segment_length),
             config,
+            chap_algorithm: None,
             phase: Phase::Idle,
             login: None,
             login_header: RequestHeader {
@@ -335,6 +337,7 @@ impl<'a> Session<'a> {
         self.negotiated =
             Negotiated::login_defaults(self.config.params.max_recv_data_segment_length);
         self.tsih = 0;
+        self.chap_algorithm = None;
         self.exp_stat_sn = SeqNum(0);
         self.nop_reply = None;
         self.ping = None;
@@ -366,6 +369,22 @@ impl<'a> Session<'a> {
     #[must_use]
     pub fn negotiated(&self) -> &Negotiated {
         &self.negotiated
+    }
+
+    /// The CHAP algorithm (CHAP_A) the target chose at the last login, if CHAP ran.
+    #[must_use]
+    pub fn chap_algorithm(&self) -> Option<u8> {
+        self.chap_algorithm
+    }
+
+    /// Replaces the CHAP_A list offered from the next login on (no effect without CHAP).
+    ///
+    /// tgt (tgtd/IET) answers `CHAP_A=7` but means SHA-1 rather than the IANA SHA-256; the
+    /// driver retries without 7 when a login that used 7 fails authentication.
+    pub fn set_chap_algorithms(&mut self, algorithms: &'a [u8]) {
+        if let Some(chap) = self.config.chap.as_mut() {
+            chap.algorithms = algorithms;
+        }
     }
 
     /// The TSIH the target assigned at the last login.

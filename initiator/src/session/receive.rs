@@ -156,6 +156,9 @@ impl Session<'_> {
             r.status,
             &self.text[..text_len],
         );
+        if login.chap_algorithm().is_some() {
+            self.chap_algorithm = login.chap_algorithm();
+        }
         match step {
             Ok(LoginStep::Continue) => {
                 self.login = Some(login);
