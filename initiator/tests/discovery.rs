@@ -4,7 +4,10 @@ use initiator::addr::{AddrError, Host, Portal};
 use initiator::discovery::{DiscoveryError, SendTargetsQuery, SendTargetsResponse, write_request};
 use proptest::prelude::*;
 
-fn portals(data: &[u8]) -> Vec<(String, Vec<(String, Option<u16>)>)> {
+/// A target's name and its `(portal, tag)` list.
+type Listed = (String, Vec<(String, Option<u16>)>);
+
+fn portals(data: &[u8]) -> Vec<Listed> {
     SendTargetsResponse::new(data)
         .targets()
         .map(|t| {
