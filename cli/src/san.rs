@@ -3,9 +3,6 @@
 //! Every command names its target as an `iscsi://` URL or an RFC 4173 root path. Errors are one
 //! line naming the cause, with an exit code per cause (see [`failure::Cause`]).
 
-// Some causes and options are only used once the session driver is wired in.
-#![allow(dead_code)]
-
 use clap::{Args, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;

@@ -95,19 +95,6 @@ impl fmt::Display for Failure {
 
 impl std::error::Error for Failure {}
 
-/// Classifies a local I/O error on a connection attempt.
-pub fn from_connect_error(e: &std::io::Error, portal: &str) -> Failure {
-    use std::io::ErrorKind;
-    let cause = match e.kind() {
-        ErrorKind::ConnectionRefused
-        | ErrorKind::HostUnreachable
-        | ErrorKind::NetworkUnreachable => Cause::ConnectionRefused,
-        ErrorKind::TimedOut | ErrorKind::WouldBlock => Cause::Timeout,
-        _ => Cause::Other,
-    };
-    Failure::new(cause, format!("{portal}: {e}"))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -131,16 +118,5 @@ mod tests {
         codes.dedup();
         assert_eq!(codes.len(), all.len());
         assert!(!codes.contains(&0));
-    }
-
-    #[test]
-    fn refused_connect_is_classified() {
-        let e = std::io::Error::from(std::io::ErrorKind::ConnectionRefused);
-        let f = from_connect_error(&e, "127.0.0.1:3260");
-        assert_eq!(f.cause, Cause::ConnectionRefused);
-        assert!(
-            f.to_string()
-                .starts_with("connection refused: 127.0.0.1:3260")
-        );
     }
 }
