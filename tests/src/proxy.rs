@@ -38,13 +38,8 @@ pub enum Corruption {
     /// The byte at this offset of the next accepted connection's target→initiator stream.
     AtOffset(u64),
     /// The first byte of the next SCSI Data-In data segment after login, on any connection.
-    /// The relay needs to know whether digests are in use to find PDU boundaries.
-    NextDataIn {
-        /// A 4-byte header digest follows each header in full-feature phase.
-        header_digest: bool,
-        /// A 4-byte data digest follows each data segment in full-feature phase.
-        data_digest: bool,
-    },
+    /// Set [`FaultProxy::set_digests`] first when digests are negotiated.
+    NextDataIn,
 }
 
 #[derive(Debug, Default)]
@@ -54,6 +49,42 @@ struct Controls {
     delay: Duration,
     corruption: Option<Corruption>,
     refuse: bool,
+    /// Header and data digests in force after login (for finding PDU boundaries).
+    digests: (bool, bool),
+    record: bool,
+}
+
+/// One PDU header seen by the relay.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PduRecord {
+    /// Which relay connection (1, 2, ... in accept order) carried it.
+    pub connection: u64,
+    /// Sent by the initiator (else by the target).
+    pub from_initiator: bool,
+    /// The 48-byte Basic Header Segment.
+    pub header: [u8; 48],
+}
+
+impl PduRecord {
+    /// Opcode without the immediate bit.
+    pub fn opcode(&self) -> u8 {
+        self.header[0] & 0x3f
+    }
+
+    /// The big-endian u32 at `offset` of the header.
+    pub fn u32_at(&self, offset: usize) -> u32 {
+        u32::from_be_bytes([
+            self.header[offset],
+            self.header[offset + 1],
+            self.header[offset + 2],
+            self.header[offset + 3],
+        ])
+    }
+
+    /// DataSegmentLength.
+    pub fn data_len(&self) -> u32 {
+        u32::from_be_bytes([0, self.header[5], self.header[6], self.header[7]])
+    }
 }
 
 #[derive(Debug, Default)]
@@ -65,6 +96,7 @@ struct Shared {
     accepted: AtomicUsize,
     corrupted: AtomicUsize,
     open: Mutex<Vec<(u64, TcpStream)>>,
+    records: Mutex<Vec<PduRecord>>,
 }
 
 impl Shared {
@@ -148,6 +180,21 @@ impl FaultProxy {
         self.shared.controls().refuse = on;
     }
 
+    /// Tells the relay which digests the session negotiates, so it can follow PDU boundaries.
+    pub fn set_digests(&self, header: bool, data: bool) {
+        self.shared.controls().digests = (header, data);
+    }
+
+    /// Records every PDU header in both directions while `on`.
+    pub fn set_recording(&self, on: bool) {
+        self.shared.controls().record = on;
+    }
+
+    /// The PDU headers recorded so far, in the order each direction saw them.
+    pub fn recorded(&self) -> Vec<PduRecord> {
+        lock(&self.shared.records).clone()
+    }
+
     /// Arms a one-shot corruption.
     pub fn corrupt(&self, corruption: Corruption) {
         self.shared.controls().corruption = Some(corruption);
@@ -226,32 +273,39 @@ fn start_pumps(
         }
     };
     let epoch = shared.epoch.load(Ordering::SeqCst);
+    let full_feature = Arc::new(AtomicBool::new(false));
     let up = {
         let (from, to, shared) = (client.try_clone()?, server.try_clone()?, Arc::clone(shared));
-        std::thread::spawn(move || pump(from, to, &shared, epoch, None))
+        let watcher = Watcher {
+            at_offset: None,
+            tracker: PduTracker::new(conn_id, true, Arc::clone(&full_feature)),
+            offset: 0,
+        };
+        std::thread::spawn(move || pump(from, to, &shared, epoch, watcher))
     };
     let down = {
         let shared = Arc::clone(shared);
-        let watcher = Some(Downstream {
+        let watcher = Watcher {
             at_offset,
-            tracker: PduTracker::default(),
+            tracker: PduTracker::new(conn_id, false, full_feature),
             offset: 0,
-        });
+        };
         std::thread::spawn(move || pump(server, client, &shared, epoch, watcher))
     };
     Ok([up, down])
 }
 
-/// Per-connection state of the target→initiator direction.
+/// Per-connection, per-direction state: PDU boundaries, stream offset, pending corruption.
 #[derive(Debug)]
-struct Downstream {
+struct Watcher {
     at_offset: Option<u64>,
     tracker: PduTracker,
     offset: u64,
 }
 
-impl Downstream {
-    /// Applies any armed corruption to `chunk`, which starts at `self.offset` of the stream.
+impl Watcher {
+    /// Records headers and applies any armed corruption to `chunk`, which starts at
+    /// `self.offset` of the stream.
     fn process(&mut self, chunk: &mut [u8], shared: &Shared) {
         if let Some(target) = self.at_offset {
             let end = self.offset + chunk.len() as u64;
@@ -261,17 +315,22 @@ impl Downstream {
                 shared.corrupted.fetch_add(1, Ordering::SeqCst);
             }
         }
-        let armed = match shared.controls().corruption {
-            Some(Corruption::NextDataIn {
-                header_digest,
-                data_digest,
-            }) => Some((header_digest, data_digest)),
-            _ => None,
+        let (digests, record, armed) = {
+            let c = shared.controls();
+            let armed = !self.tracker.from_initiator
+                && matches!(c.corruption, Some(Corruption::NextDataIn));
+            (c.digests, c.record, armed)
         };
-        self.tracker.armed = armed;
-        if let Some(index) = self.tracker.feed(chunk) {
+        self.tracker.digests = digests;
+        self.tracker.want_data_in = armed;
+        let mut headers = Vec::new();
+        let hit = self.tracker.feed(chunk, &mut headers);
+        if record && !headers.is_empty() {
+            lock(&shared.records).extend(headers);
+        }
+        if let Some(index) = hit {
             let mut controls = shared.controls();
-            if matches!(controls.corruption, Some(Corruption::NextDataIn { .. })) {
+            if matches!(controls.corruption, Some(Corruption::NextDataIn)) {
                 controls.corruption = None;
                 chunk[index] ^= 0x01;
                 shared.corrupted.fetch_add(1, Ordering::SeqCst);
@@ -281,10 +340,12 @@ impl Downstream {
     }
 }
 
-/// Follows PDU boundaries in the target→initiator stream well enough to find the first byte of
-/// a SCSI Data-In data segment.
+/// Follows PDU boundaries in one direction of a connection: collects headers and finds the
+/// first byte of a SCSI Data-In data segment.
 #[derive(Debug)]
 struct PduTracker {
+    connection: u64,
+    from_initiator: bool,
     header: [u8; 48],
     header_len: usize,
     /// Bytes to pass over before the data segment (AHS, header digest).
@@ -293,30 +354,34 @@ struct PduTracker {
     data_is_data_in: bool,
     /// Bytes after the data (padding, data digest).
     skip_after_data: u64,
-    full_feature: bool,
-    /// Digest settings to assume in full-feature phase when a corruption is armed.
-    armed: Option<(bool, bool)>,
+    /// Set once the target's final Login Response has passed: digests apply from then on.
+    full_feature: Arc<AtomicBool>,
+    /// Digests negotiated for the full-feature phase.
+    digests: (bool, bool),
+    /// Report the next Data-In data segment.
+    want_data_in: bool,
 }
 
-impl Default for PduTracker {
-    fn default() -> Self {
+impl PduTracker {
+    fn new(connection: u64, from_initiator: bool, full_feature: Arc<AtomicBool>) -> PduTracker {
         PduTracker {
+            connection,
+            from_initiator,
             header: [0; 48],
             header_len: 0,
             skip_before_data: 0,
             data_left: 0,
             data_is_data_in: false,
             skip_after_data: 0,
-            full_feature: false,
-            armed: None,
+            full_feature,
+            digests: (false, false),
+            want_data_in: false,
         }
     }
-}
 
-impl PduTracker {
-    /// Consumes `chunk`; returns the index in it of the first byte of a Data-In data segment
-    /// when one starts here and a corruption is armed.
-    fn feed(&mut self, chunk: &[u8]) -> Option<usize> {
+    /// Consumes `chunk`, pushing each completed header; returns the index in `chunk` of the
+    /// first byte of a Data-In data segment when one starts here and one is wanted.
+    fn feed(&mut self, chunk: &[u8], headers: &mut Vec<PduRecord>) -> Option<usize> {
         let mut hit = None;
         let mut i = 0;
         while i < chunk.len() {
@@ -328,30 +393,35 @@ impl PduTracker {
                 i += take;
                 if self.header_len == 48 {
                     self.start_pdu();
+                    headers.push(PduRecord {
+                        connection: self.connection,
+                        from_initiator: self.from_initiator,
+                        header: self.header,
+                    });
                 }
                 continue;
             }
-            let left = chunk.len() - i;
+            let left = (chunk.len() - i) as u64;
             if self.skip_before_data > 0 {
-                let n = (self.skip_before_data.min(left as u64)) as usize;
-                self.skip_before_data -= n as u64;
-                i += n;
+                let n = self.skip_before_data.min(left);
+                self.skip_before_data -= n;
+                i += n as usize;
                 continue;
             }
             if self.data_left > 0 {
-                if hit.is_none() && self.data_is_data_in && self.armed.is_some() {
+                if hit.is_none() && self.data_is_data_in && self.want_data_in {
                     hit = Some(i);
-                    self.data_is_data_in = false;
+                    self.want_data_in = false;
                 }
-                let n = (self.data_left.min(left as u64)) as usize;
-                self.data_left -= n as u64;
-                i += n;
+                let n = self.data_left.min(left);
+                self.data_left -= n;
+                i += n as usize;
                 continue;
             }
             if self.skip_after_data > 0 {
-                let n = (self.skip_after_data.min(left as u64)) as usize;
-                self.skip_after_data -= n as u64;
-                i += n;
+                let n = self.skip_after_data.min(left);
+                self.skip_after_data -= n;
+                i += n as usize;
                 continue;
             }
             self.header_len = 0;
@@ -372,8 +442,8 @@ impl PduTracker {
         let ahs = u64::from(h[4]) * 4;
         let dsl = u64::from(h[5]) << 16 | u64::from(h[6]) << 8 | u64::from(h[7]);
         let padded = dsl.div_ceil(4) * 4;
-        let (hd, dd) = if self.full_feature {
-            self.armed.unwrap_or((false, false))
+        let (hd, dd) = if self.full_feature.load(Ordering::SeqCst) {
+            self.digests
         } else {
             (false, false)
         };
@@ -382,19 +452,13 @@ impl PduTracker {
         self.data_is_data_in = opcode == 0x25 && dsl > 0;
         self.skip_after_data = padded - dsl + if dd && dsl > 0 { 4 } else { 0 };
         // Login Response with Transit to NSG=3: full-feature phase starts after this PDU.
-        if opcode == 0x23 && h[1] & 0x80 != 0 && h[1] & 0x03 == 0x03 {
-            self.full_feature = true;
+        if !self.from_initiator && opcode == 0x23 && h[1] & 0x80 != 0 && h[1] & 0x03 == 0x03 {
+            self.full_feature.store(true, Ordering::SeqCst);
         }
     }
 }
 
-fn pump(
-    mut from: TcpStream,
-    mut to: TcpStream,
-    shared: &Shared,
-    epoch: u64,
-    mut downstream: Option<Downstream>,
-) {
+fn pump(mut from: TcpStream, mut to: TcpStream, shared: &Shared, epoch: u64, mut watcher: Watcher) {
     let _ = from.set_read_timeout(Some(TICK));
     let mut buf = vec![0u8; 64 * 1024];
     let alive = |shared: &Shared| {
@@ -428,9 +492,7 @@ fn pump(
             continue;
         }
         let chunk = &mut buf[..n];
-        if let Some(downstream) = downstream.as_mut() {
-            downstream.process(chunk, shared);
-        }
+        watcher.process(chunk, shared);
         if !delay.is_zero() {
             std::thread::sleep(delay);
         }
@@ -495,22 +557,25 @@ mod tests {
 
     #[test]
     fn tracker_finds_data_in_after_login() {
-        let mut t = PduTracker {
-            armed: Some((false, true)),
-            ..PduTracker::default()
-        };
+        let mut t = PduTracker::new(1, false, Arc::new(AtomicBool::new(false)));
+        t.digests = (false, true);
+        t.want_data_in = true;
+        let mut headers = Vec::new();
         // Final Login Response (0x23, T=1, NSG=3), no data.
         let mut login = [0u8; 48];
         login[0] = 0x23;
         login[1] = 0x83;
-        assert_eq!(t.feed(&login), None);
+        assert_eq!(t.feed(&login, &mut headers), None);
         // Data-In with 5 data bytes: 48 header + 5 data + 3 pad + 4 digest.
         let mut pdu = vec![0u8; 48];
         pdu[0] = 0x25;
         pdu[7] = 5;
         pdu.extend_from_slice(&[9; 12]);
-        assert_eq!(t.feed(&pdu[..50]), Some(48));
-        assert_eq!(t.feed(&pdu[50..]), None);
+        assert_eq!(t.feed(&pdu[..50], &mut headers), Some(48));
+        assert_eq!(t.feed(&pdu[50..], &mut headers), None);
         assert_eq!(t.header_len, 0, "back at a PDU boundary");
+        assert_eq!(headers.len(), 2);
+        assert_eq!(headers[1].opcode(), 0x25);
+        assert_eq!(headers[1].data_len(), 5);
     }
 }

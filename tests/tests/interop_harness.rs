@@ -95,10 +95,7 @@ fn proxy_corrupts_exactly_one_data_in_byte() {
     let dir = ScratchDir::new("harness").unwrap();
     let expected = std::fs::read(&lab.backing).unwrap();
     let proxy = FaultProxy::start(lab.tgtd.portal()).unwrap();
-    proxy.corrupt(Corruption::NextDataIn {
-        header_digest: false,
-        data_digest: false,
-    });
+    proxy.corrupt(Corruption::NextDataIn);
     let got = qemu_img_read(&format!("iscsi://{}/{}/1", proxy.addr(), lab.iqn), &dir);
     assert_eq!(proxy.corruptions_applied(), 1);
     let diffs: Vec<usize> = (0..expected.len())
