@@ -2,10 +2,17 @@
 
 #![allow(dead_code)] // each test binary uses a different subset
 
+use initiator::driver::{Buffers, Client, ClientConfig};
+use initiator::error::Error;
+use initiator::session::SessionConfig;
 use iscsi_boot_tests::tgtd::Tgtd;
+use netstack_adapter::std_tcp::StdConnector;
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
 
 /// The initiator name the tests log in with unless a case says otherwise.
 pub const INITIATOR: &str = "iqn.2026-01.org.iscsi-boot:interop";
@@ -96,4 +103,66 @@ pub fn pattern(len: usize, seed: u64) -> Vec<u8> {
     }
     out.truncate(len);
     out
+}
+
+/// The initiator's client over std TCP, as the tests use it.
+pub type TestClient = Client<'static, 'static, StdConnector>;
+
+/// A random-format ISID distinct per test process and call.
+pub fn isid() -> [u8; 6] {
+    static N: AtomicU32 = AtomicU32::new(0);
+    let n = N.fetch_add(1, Ordering::Relaxed).to_be_bytes();
+    let pid = (std::process::id() as u16).to_be_bytes();
+    [0x80, pid[0], pid[1], n[1], n[2], n[3]]
+}
+
+/// A client configuration for target `iqn` at `portal`, LUN `lun`, with test-friendly timeouts.
+pub fn config(portal: SocketAddr, iqn: &str, lun: u16) -> ClientConfig<'static> {
+    let iqn: &'static str = Box::leak(iqn.to_owned().into_boxed_str());
+    let mut session = SessionConfig::new(INITIATOR, iqn, isid());
+    session.login_timeout = Duration::from_secs(3);
+    let mut config = ClientConfig::new(portal, session);
+    config.lun = lun;
+    config.connect_timeout = Duration::from_secs(2);
+    config.initial_backoff = Duration::from_millis(50);
+    config.max_backoff = Duration::from_millis(500);
+    config.not_ready_delay = Duration::from_millis(50);
+    config
+}
+
+/// Buffers big enough for any PDU the tests negotiate.
+pub fn buffers() -> Buffers<'static> {
+    Buffers {
+        rx: Box::leak(vec![0u8; 300 << 10].into_boxed_slice()),
+        tx: Box::leak(vec![0u8; 300 << 10].into_boxed_slice()),
+    }
+}
+
+/// Connects and logs in with `config`.
+pub fn connect(config: &ClientConfig<'static>) -> Result<TestClient, Error> {
+    Client::connect(StdConnector::new(), config, buffers())
+}
+
+/// Reads `len` bytes at `lba` through `client`.
+pub fn read(client: &mut TestClient, lba: u64, len: usize) -> Vec<u8> {
+    let mut buf = vec![0u8; len];
+    client.read(lba, &mut buf).expect("read");
+    buf
+}
+
+/// Asserts two byte strings are equal without printing megabytes on failure.
+#[track_caller]
+pub fn assert_same(got: &[u8], expected: &[u8], what: &str) {
+    assert_eq!(got.len(), expected.len(), "{what}: length");
+    if let Some(i) = got.iter().zip(expected).position(|(a, b)| a != b) {
+        panic!(
+            "{what}: first difference at byte {i}: got {:#04x}, expected {:#04x}",
+            got[i], expected[i]
+        );
+    }
+}
+
+/// Leaks a string for a `'static` configuration field.
+pub fn leak(s: &str) -> &'static str {
+    Box::leak(s.to_owned().into_boxed_str())
 }
