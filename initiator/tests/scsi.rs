@@ -87,9 +87,8 @@ fn ten_or_sixteen() {
     assert_eq!(cdb::inquiry(36).direction(), Direction::Read);
 }
 
-/// Standard INQUIRY laid out by hand like tgtd's defaults for a disk LU: vendor "IET", product
-/// "VIRTUAL-DISK",
-/// revision "0001", VERSION 5 (SPC-3), response data format 2.
+/// Standard INQUIRY laid out by hand like tgtd's defaults for a disk LU: vendor "IET",
+/// product "VIRTUAL-DISK", revision "0001", VERSION 5 (SPC-3), response data format 2.
 fn tgtd_like_inquiry() -> Vec<u8> {
     let mut d = vec![0x00, 0x00, 0x05, 0x02, 31, 0, 0, 0];
     d.extend_from_slice(b"IET     ");
