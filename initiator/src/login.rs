@@ -565,6 +565,7 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 
 #[cfg(test)]
 mod tests {
+    extern crate std;
     use super::*;
 
     #[test]
@@ -581,6 +582,25 @@ mod tests {
         assert_eq!(&out[..2], b"hi");
         assert_eq!(decode_binary("12", &mut out), None);
         assert_eq!(decode_binary("0x123456789abcdef012", &mut out), None);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn hex_round_trip(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..64)) {
+            let mut text = [0u8; 130];
+            let s = encode_hex(&bytes, &mut text);
+            let mut back = [0u8; 64];
+            let n = decode_binary(s, &mut back).unwrap();
+            proptest::prop_assert_eq!(&back[..n], bytes.as_slice());
+        }
+
+        #[test]
+        fn target_address_round_trip(addr in proptest::prelude::any::<SocketAddr>(), tpgt in 0u16..) {
+            // Display of SocketAddr brackets IPv6 literals, as TargetAddress does.
+            let ip_only = SocketAddr::new(addr.ip(), addr.port());
+            let value = std::format!("{ip_only},{tpgt}");
+            proptest::prop_assert_eq!(parse_target_address(&value), Some(ip_only));
+        }
     }
 
     #[test]
