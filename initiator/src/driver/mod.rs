@@ -43,6 +43,9 @@ pub struct ClientConfig<'a> {
     pub max_request_bytes: u32,
     /// How long one TCP connect may take.
     pub connect_timeout: Duration,
+    /// Longest wait for any command of an operation to complete before the connection is
+    /// dropped and the commands re-issued on a new one (a bounded number of times).
+    pub command_timeout: Duration,
     /// Reconnect attempts after a connection failure before giving up.
     pub max_reconnects: u32,
     /// First reconnect back-off; doubles per attempt up to `max_backoff`.
@@ -60,7 +63,7 @@ pub struct ClientConfig<'a> {
 }
 
 impl<'a> ClientConfig<'a> {
-    /// Defaults: LUN 0, 256 KiB requests, 5 s connect timeout, 5 reconnects with back-off from
+    /// Defaults: LUN 0, 256 KiB requests, 5 s connect timeout, 30 s command timeout, 5 reconnects with back-off from
     /// 100 ms to 5 s, 5 redirects, 8 UNIT ATTENTIONs, 5 NOT READY retries 500 ms apart.
     #[must_use]
     pub fn new(portal: SocketAddr, session: SessionConfig<'a>) -> Self {
@@ -70,6 +73,7 @@ impl<'a> ClientConfig<'a> {
             lun: 0,
             max_request_bytes: 256 * 1024,
             connect_timeout: Duration::from_secs(5),
+            command_timeout: Duration::from_secs(30),
             max_reconnects: 5,
             initial_backoff: Duration::from_millis(100),
             max_backoff: Duration::from_secs(5),
