@@ -5,9 +5,10 @@
 //! response text to [`Login::handle_response`]; [`Login::next_request`] writes the next text.
 
 use crate::error::LoginError;
+use crate::params::{Config as OperationalConfig, Digest, DigestPolicy, Negotiator, SessionType};
 use crate::pdu::{LoginStatus, Stage, StatusClass};
-use crate::session::config::{Negotiated, SessionConfig};
-use crate::text::{TextIter, TextWriter, parse_bool, parse_u32};
+use crate::session::config::{Negotiated, Params, SessionConfig};
+use crate::text::{TextIter, TextWriter, parse_u32};
 use core::net::{IpAddr, SocketAddr};
 
 /// Most login PDU round trips before the login is declared stuck.
@@ -77,6 +78,11 @@ pub struct Login {
     /// Whether we answered a CHAP challenge (the security stage authenticated us).
     authenticated: bool,
     negotiated: Negotiated,
+    /// Operational keys: offers, result functions, answers to target offers.
+    negotiator: Negotiator,
+    /// Our answers to keys the target offered, sent with the next request.
+    replies: [u8; 512],
+    replies_len: usize,
 }
 
 impl Login {
@@ -92,6 +98,16 @@ impl Login {
             challenge_len: 0,
             authenticated: false,
             negotiated: Negotiated::login_defaults(config.params.max_recv_data_segment_length),
+            negotiator: Negotiator::new(
+                &operational_config(&config.params),
+                if config.target_name.is_some() {
+                    SessionType::Normal
+                } else {
+                    SessionType::Discovery
+                },
+            ),
+            replies: [0; 512],
+            replies_len: 0,
         }
     }
 
@@ -195,32 +211,10 @@ impl Login {
                 security(true, Stage::Operational)
             }
             Step::SendOperational => {
-                let p = &config.params;
-                let digest = |on| if on { "CRC32C,None" } else { "None" };
-                push(&mut w, "HeaderDigest", digest(p.header_digest))?;
-                push(&mut w, "DataDigest", digest(p.data_digest))?;
-                push_u32(
-                    &mut w,
-                    "MaxRecvDataSegmentLength",
-                    p.max_recv_data_segment_length,
-                )?;
-                if config.target_name.is_some() {
-                    push_u32(&mut w, "MaxConnections", 1)?;
-                    push(&mut w, "InitialR2T", bool_str(p.initial_r2t))?;
-                    push(&mut w, "ImmediateData", bool_str(p.immediate_data))?;
-                    push_u32(&mut w, "MaxBurstLength", p.max_burst_length)?;
-                    push_u32(&mut w, "FirstBurstLength", p.first_burst_length)?;
-                    push_u32(
-                        &mut w,
-                        "MaxOutstandingR2T",
-                        u32::from(p.max_outstanding_r2t),
-                    )?;
-                    push(&mut w, "DataPDUInOrder", "Yes")?;
-                    push(&mut w, "DataSequenceInOrder", "Yes")?;
-                }
-                push_u32(&mut w, "DefaultTime2Wait", 2)?;
-                push_u32(&mut w, "DefaultTime2Retain", 0)?;
-                push_u32(&mut w, "ErrorRecoveryLevel", 0)?;
+                self.negotiator
+                    .write_offer(&mut w)
+                    .map_err(|_| LoginError::Protocol)?;
+                self.push_replies(&mut w)?;
                 self.step = Step::OperationalEmpty;
                 RequestHeader {
                     transit: true,
@@ -228,11 +222,14 @@ impl Login {
                     nsg: Stage::FullFeature,
                 }
             }
-            Step::OperationalEmpty => RequestHeader {
-                transit: true,
-                csg: Stage::Operational,
-                nsg: Stage::FullFeature,
-            },
+            Step::OperationalEmpty => {
+                self.push_replies(&mut w)?;
+                RequestHeader {
+                    transit: true,
+                    csg: Stage::Operational,
+                    nsg: Stage::FullFeature,
+                }
+            }
         };
         Ok((header, w.len()))
     }
@@ -363,76 +360,80 @@ impl Login {
             // The target went straight to operational on our T bit; our keys are still owed.
             self.step = Step::SendOperational;
         }
-        let p = &config.params;
-        let n = &mut self.negotiated;
+        let mut replies = TextWriter::new(&mut self.replies);
         for pair in TextIter::new(text) {
             let (key, value) = pair.map_err(|_| LoginError::Negotiation)?;
-            if matches!(value, "Irrelevant" | "NotUnderstood" | "Reject") {
-                continue;
-            }
-            let num = || parse_u32(value).map_err(|_| LoginError::Negotiation);
-            let yes = || parse_bool(value).map_err(|_| LoginError::Negotiation);
-            match key {
-                "HeaderDigest" => n.digests.header = digest_choice(value, p.header_digest)?,
-                "DataDigest" => n.digests.data = digest_choice(value, p.data_digest)?,
-                "MaxRecvDataSegmentLength" => {
-                    let v = num()?;
-                    if !(512..=0x00ff_ffff).contains(&v) {
-                        return Err(LoginError::Negotiation);
-                    }
-                    n.max_send_data_segment_length = v;
-                }
-                "MaxBurstLength" => n.max_burst_length = num()?.clamp(512, p.max_burst_length),
-                "FirstBurstLength" => {
-                    n.first_burst_length = num()?.clamp(512, p.first_burst_length);
-                }
-                "InitialR2T" => n.initial_r2t = yes()? || p.initial_r2t,
-                "ImmediateData" => n.immediate_data = yes()? && p.immediate_data,
-                "MaxOutstandingR2T" => {
-                    let v = u16::try_from(num()?).unwrap_or(u16::MAX);
-                    n.max_outstanding_r2t = v.clamp(1, p.max_outstanding_r2t.max(1));
-                }
-                _ => {}
-            }
+            self.negotiator
+                .apply(key, value, &mut replies)
+                .map_err(|_| LoginError::Negotiation)?;
         }
+        self.replies_len = replies.len();
         if !transit {
             return Ok(LoginStep::Continue);
         }
         if nsg != Stage::FullFeature {
             return Err(LoginError::Protocol);
         }
-        // Keys the target did not answer keep the lesser of our proposal and the default.
-        n.initial_r2t |= p.initial_r2t;
-        n.immediate_data &= p.immediate_data;
-        n.max_burst_length = n.max_burst_length.min(p.max_burst_length);
-        n.first_burst_length = n
-            .first_burst_length
-            .min(p.first_burst_length)
-            .min(n.max_burst_length);
-        n.max_outstanding_r2t = n.max_outstanding_r2t.min(p.max_outstanding_r2t.max(1));
-        n.max_recv_data_segment_length = p.max_recv_data_segment_length;
+        let r = self
+            .negotiator
+            .finish()
+            .map_err(|_| LoginError::Negotiation)?;
+        let n = &mut self.negotiated;
+        n.digests = crate::digest::Digests {
+            header: r.header_digest == Digest::Crc32c,
+            data: r.data_digest == Digest::Crc32c,
+        };
+        n.max_send_data_segment_length = r.max_send_data_segment_length;
+        n.max_recv_data_segment_length = config.params.max_recv_data_segment_length;
+        n.max_burst_length = r.max_burst_length;
+        n.first_burst_length = r.first_burst_length.min(r.max_burst_length);
+        n.initial_r2t = r.initial_r2t;
+        n.immediate_data = r.immediate_data;
+        n.max_outstanding_r2t = r.max_outstanding_r2t.max(1);
         Ok(LoginStep::Complete(*n))
     }
-}
 
-fn digest_choice(value: &str, offered: bool) -> Result<bool, LoginError> {
-    match value {
-        "CRC32C" if offered => Ok(true),
-        "None" => Ok(false),
-        _ => Err(LoginError::Negotiation),
+    /// Appends our answers to the target's offers (from the last response) to a request.
+    fn push_replies(&mut self, w: &mut TextWriter<'_>) -> Result<(), LoginError> {
+        let replies = &self.replies[..self.replies_len];
+        for pair in TextIter::new(replies) {
+            let (k, v) = pair.map_err(|_| LoginError::Protocol)?;
+            push(w, k, v)?;
+        }
+        self.replies_len = 0;
+        Ok(())
     }
 }
 
-fn bool_str(b: bool) -> &'static str {
-    crate::text::format_bool(b)
+/// Our [`Params`] as the negotiator's configuration: every key explicit, ERL 0, one connection.
+fn operational_config(p: &Params) -> OperationalConfig {
+    let digest = |on| {
+        if on {
+            DigestPolicy::PreferCrc32c
+        } else {
+            DigestPolicy::Off
+        }
+    };
+    OperationalConfig {
+        header_digest: digest(p.header_digest),
+        data_digest: digest(p.data_digest),
+        max_connections: 1,
+        initial_r2t: p.initial_r2t,
+        immediate_data: p.immediate_data,
+        max_recv_data_segment_length: p.max_recv_data_segment_length,
+        max_burst_length: p.max_burst_length,
+        first_burst_length: p.first_burst_length,
+        default_time2wait: 2,
+        default_time2retain: 0,
+        max_outstanding_r2t: p.max_outstanding_r2t,
+        data_pdu_in_order: true,
+        data_sequence_in_order: true,
+        error_recovery_level: 0,
+    }
 }
 
 fn push(w: &mut TextWriter<'_>, key: &str, value: &str) -> Result<(), LoginError> {
     w.push(key, value).map_err(|_| LoginError::Protocol)
-}
-
-fn push_u32(w: &mut TextWriter<'_>, key: &str, value: u32) -> Result<(), LoginError> {
-    w.push_u32(key, value).map_err(|_| LoginError::Protocol)
 }
 
 /// The first value of `key` in a text segment, if well-formed.
