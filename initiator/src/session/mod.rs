@@ -27,8 +27,10 @@
 //! ```
 //!
 //! The session owns no socket and reads no clock; its buffers are fixed-size fields (about
-//! 12 KiB in all: [`TEXT_BUF_LEN`] for login/text responses, a 2 KiB request scratch, the task
-//! table and the event queue). Received PDUs are parsed in place in the caller's buffer.
+//! 22 KiB in all: [`TEXT_BUF_LEN`] for login/text responses, a 2 KiB request scratch, the CHAP
+//! challenge and negotiation state of the login in progress, the task table and the event queue;
+//! firmware with a small stack should keep it in a static). Received PDUs are parsed in place
+//! in the caller's buffer.
 
 pub mod config;
 mod task;
@@ -648,6 +650,12 @@ mod transmit;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn session_stays_small() {
+        // The module docs promise about 22 KiB; catch accidental growth.
+        assert!(core::mem::size_of::<Session<'static>>() <= 24 * 1024);
+    }
 
     #[test]
     fn lun_field_encodes_flat_space() {
