@@ -229,6 +229,15 @@ impl Conn {
                     self.output.extend_from_slice(&b);
                 }
             }
+            Repr::TaskMgmtRequest(t) => {
+                // Task Management Function Response (§11.6): function complete.
+                assert_eq!(u8::from(t.function), 5, "LOGICAL UNIT RESET");
+                assert_eq!(t.lun, 0);
+                let mut b = bhs(0x22, 0x80, 0);
+                put32(&mut b, 16, t.itt);
+                self.sns(&mut b, true);
+                self.output.extend_from_slice(&b);
+            }
             Repr::LogoutRequest(l) => {
                 let mut b = bhs(0x26, 0x80, 0);
                 put32(&mut b, 16, l.itt);
@@ -602,4 +611,17 @@ fn a_connection_that_always_fails_gives_up() {
         );
     });
     assert_eq!(t.borrow().logins, 6);
+}
+
+#[test]
+fn lun_reset_round_trip() {
+    let t = target(Faults::default());
+    with_client(&t, &config(), |c| {
+        let mut c = c.unwrap();
+        assert_eq!(
+            c.lun_reset(),
+            Ok(initiator::pdu::TmfResponse::FunctionComplete)
+        );
+        c.test_unit_ready().unwrap();
+    });
 }

@@ -23,6 +23,7 @@ mod job;
 pub use cdb::{Capacity, Inquiry};
 
 use crate::error::{ConnectionFailure, Error, LoginError};
+use crate::pdu::TmfResponse;
 use crate::session::{DataSink, DataSource, Event, Session, SessionConfig, lun_field};
 use crate::time::Instant;
 use crate::transport::{Connector, Transport};
@@ -261,6 +262,30 @@ impl<'a, 'b, C: Connector> Client<'a, 'b, C> {
     pub fn sync_cache(&mut self) -> Result<(), Error> {
         let mut job = BufferJob::none(cdb::sync_cache());
         self.run(&mut job, &mut |_| {})
+    }
+
+    /// LOGICAL UNIT RESET of the client's LUN (a task management function); commands of this
+    /// LUN still in flight are aborted by the target.
+    pub fn lun_reset(&mut self) -> Result<TmfResponse, Error> {
+        let tag = self.session.lun_reset(self.lun())?;
+        let deadline = self.connector.now() + self.config.command_timeout;
+        loop {
+            self.pump_once(&mut crate::session::NoData, deadline);
+            while let Some(ev) = self.session.poll_event() {
+                match ev {
+                    Event::TmfComplete { tag: t, response } if t == tag => return Ok(response),
+                    Event::ConnectionFailed(why) => {
+                        // A reset that lost its connection is moot: the new session starts clean.
+                        self.recover(why)?;
+                        return Ok(TmfResponse::FunctionComplete);
+                    }
+                    _ => {}
+                }
+            }
+            if self.connector.now() >= deadline {
+                return Err(Error::Timeout);
+            }
+        }
     }
 
     /// Reads `buf.len()` bytes (a multiple of the block size) from `lba`.
