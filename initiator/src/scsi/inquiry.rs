@@ -19,6 +19,12 @@ impl<'a> StandardInquiry<'a> {
         Ok(Self { data })
     }
 
+    /// The whole INQUIRY data as received (at least [`Self::LEN`] bytes).
+    #[must_use]
+    pub fn as_bytes(&self) -> &'a [u8] {
+        self.data
+    }
+
     /// Peripheral qualifier (0 = connected, 1 = not connected, 3 = no LU here).
     #[must_use]
     pub fn peripheral_qualifier(&self) -> u8 {
