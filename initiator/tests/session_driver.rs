@@ -41,6 +41,8 @@ struct Target {
     faults: Faults,
     connects: Vec<SocketAddr>,
     logins: usize,
+    /// NOP-Outs with a valid ITT (pings that want an answer).
+    nop_pings: usize,
     commands: usize,
     max_in_flight: usize,
     /// CmdSN window width granted.
@@ -223,6 +225,7 @@ impl Conn {
             }
             Repr::NopOut(n) => {
                 if n.itt != 0xffff_ffff {
+                    self.target.borrow_mut().nop_pings += 1;
                     let mut b = bhs(0x20, 0x80, 0);
                     put32(&mut b, 16, n.itt);
                     put32(&mut b, 20, 0xffff_ffff);
@@ -401,6 +404,7 @@ fn target(faults: Faults) -> Rc<RefCell<Target>> {
         faults,
         connects: Vec::new(),
         logins: 0,
+        nop_pings: 0,
         commands: 0,
         max_in_flight: 0,
         window: 64,
@@ -624,4 +628,29 @@ fn lun_reset_round_trip() {
         );
         c.test_unit_ready().unwrap();
     });
+}
+
+#[test]
+fn idle_keeps_the_session_alive_with_keepalives() {
+    let t = target(Faults::default());
+    let mut cfg = config();
+    cfg.session.keepalive_interval = std::time::Duration::from_secs(5);
+    with_client(&t, &cfg, |c| {
+        let mut c = c.unwrap();
+        c.read_capacity().unwrap();
+        let start = t.borrow().clock_us;
+        let until = Instant::from_micros(start + 60_000_000);
+        c.idle(until).unwrap();
+        assert!(
+            t.borrow().clock_us >= until.as_micros(),
+            "idle returns at the deadline"
+        );
+        let mut buf = vec![0u8; 4096];
+        c.read(8, &mut buf).unwrap();
+        assert_eq!(buf, t.borrow().disk[8 * BLOCK..8 * BLOCK + 4096]);
+    });
+    let t = t.borrow();
+    assert_eq!(t.connects.len(), 1, "no reconnect while idle");
+    // 60 s of silence at one keepalive per 5 s (RFC 7143 §11.18: NOP-Out with a valid ITT).
+    assert!(t.nop_pings >= 10, "{} keepalives", t.nop_pings);
 }

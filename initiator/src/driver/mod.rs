@@ -341,6 +341,43 @@ impl<'a, 'b, C: Connector> Client<'a, 'b, C> {
         self.run(&mut job, progress)
     }
 
+    /// Services the connection with no command running until `until`: answers the target's
+    /// NOP-In pings, sends NOP-Out keepalives after `keepalive_interval` of silence and reacts
+    /// to asynchronous messages (a lost or target-dropped connection is re-established, as
+    /// during a command). A boot loader calls this while it waits, so the target does not
+    /// drop an idle session.
+    ///
+    /// ```no_run
+    /// # fn demo<C: initiator::transport::Connector>(client: &mut initiator::driver::Client<'_, '_, C>, now: initiator::time::Instant) -> Result<(), initiator::error::Error> {
+    /// client.idle(now + core::time::Duration::from_secs(10))?;
+    /// # Ok(()) }
+    /// ```
+    pub fn idle(&mut self, until: Instant) -> Result<(), Error> {
+        loop {
+            if self.connector.now() >= until {
+                return Ok(());
+            }
+            if self.transport.is_none() {
+                // An earlier call gave up on a dead connection.
+                self.establish()?;
+            }
+            self.pump_once(&mut crate::session::NoData, until);
+            while let Some(ev) = self.session.poll_event() {
+                match ev {
+                    Event::ConnectionFailed(why) => self.recover(why)?,
+                    // The target wants this connection gone: replace it now rather than at the
+                    // next command.
+                    Event::LogoutRequested { .. } => self.session.connection_lost(),
+                    Event::LoggedOut => {
+                        return Err(Error::ConnectionLost(ConnectionFailure::DroppedByTarget));
+                    }
+                    // Completions of commands an earlier call gave up on.
+                    _ => {}
+                }
+            }
+        }
+    }
+
     /// Logs out cleanly and closes the connection.
     pub fn logout(mut self) -> Result<(), Error> {
         self.session.logout();
