@@ -4,7 +4,7 @@
 //! copies the answer out of the received packet.
 
 use crate::config::{OptionString, PortConfig};
-use crate::nic::{NicAddress, Origin, PciAddress};
+use crate::nic::{IpCidr, Origin, PciAddress};
 use core::net::IpAddr;
 use smoltcp::socket::dhcpv4;
 
@@ -66,9 +66,9 @@ pub(crate) fn lease_to_config(id: PortIdentity, lease: &dhcpv4::Config<'_>) -> P
     PortConfig {
         mac: id.nic_mac,
         pci: id.pci,
-        address: NicAddress {
-            ip: IpAddr::V4(lease.address.address()),
-            prefix_len: lease.address.prefix_len(),
+        address: IpCidr {
+            addr: IpAddr::V4(lease.address.address()),
+            prefix: lease.address.prefix_len(),
         },
         gateway: lease.router.map(IpAddr::V4),
         dns,

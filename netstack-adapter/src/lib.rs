@@ -22,6 +22,6 @@ pub mod uefi;
 
 pub use clock::Clock;
 pub use config::{Addressing, PortConfig, PortSettings, StaticConfig};
-pub use nic::{NicAddress, NicConfig, Origin, PciAddress};
+pub use nic::{IpCidr, NicConfig, Origin, PciAddress};
 pub use port::{ConfigureError, Port, PortError, PortStorage, TcpBuffers};
 pub use tcp::{TcpError, TcpTransport};

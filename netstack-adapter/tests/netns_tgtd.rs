@@ -9,7 +9,7 @@ mod support;
 use core::net::{IpAddr, Ipv4Addr, SocketAddr};
 use initiator::time::Instant;
 use initiator::transport::{Connector, Transport};
-use netstack_adapter::{NicAddress, Port, PortSettings, PortStorage, StaticConfig, TcpBuffers};
+use netstack_adapter::{IpCidr, Port, PortSettings, PortStorage, StaticConfig, TcpBuffers};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 use support::{Peer, TapClock, TapSpec, inner_taps, open_tap, run_in_netns};
@@ -150,9 +150,9 @@ fn discovery_session_with_tgtd_over_tap() {
         let clock = TapClock::new(&tap);
         let mut storage = PortStorage::new();
         let (mut rx, mut tx) = (vec![0; 256 << 10], vec![0; 64 << 10]);
-        let cfg = StaticConfig::new(NicAddress {
-            ip: IpAddr::V4(Ipv4Addr::new(10, 77, 0, 2)),
-            prefix_len: 24,
+        let cfg = StaticConfig::new(IpCidr {
+            addr: IpAddr::V4(Ipv4Addr::new(10, 77, 0, 2)),
+            prefix: 24,
         });
         let settings = PortSettings::fixed([2, 0, 0, 0x77, 0, 2], cfg, 7);
         let buffers = TcpBuffers {

@@ -165,6 +165,11 @@ fn uefi_snp_in_ovmf() {
     assert_eq!(field(&log, "dns0"), Some("Some(10.0.2.3)"));
     assert_eq!(field(&log, "dhcp_server"), Some("Some(10.0.2.2)"));
     assert_eq!(field(&log, "origin"), Some("Dhcp"));
+    // The iBFT NIC record built from that value: same port, same lease.
+    assert_eq!(
+        field(&log, "ibft_nic"),
+        Some("52:54:00:12:34:77 00:05.0 10.0.2.15/24 gw Some(10.0.2.2) dhcp Some(10.0.2.2)")
+    );
 
     let (_peer, line) = echo.join().unwrap();
     assert_eq!(line, "hello from smoltcp on SNP\n");

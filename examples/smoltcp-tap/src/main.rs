@@ -15,7 +15,7 @@ use clap::Parser;
 use initiator::transport::Connector;
 use netstack_adapter::buffers::{RECOMMENDED_RX_BUFFER, RECOMMENDED_TX_BUFFER};
 use netstack_adapter::{
-    NicAddress, Port, PortConfig, PortSettings, PortStorage, StaticConfig, TcpBuffers,
+    IpCidr, Port, PortConfig, PortSettings, PortStorage, StaticConfig, TcpBuffers,
 };
 use smoltcp::phy::{Medium, TunTapInterface};
 use std::net::IpAddr;
@@ -82,13 +82,13 @@ fn parse_mac(s: &str) -> Result<[u8; 6], String> {
     Ok(mac)
 }
 
-fn parse_cidr(s: &str) -> Result<NicAddress, String> {
+fn parse_cidr(s: &str) -> Result<IpCidr, String> {
     let (ip, prefix) = s
         .split_once('/')
         .ok_or_else(|| format!("`{s}` needs a /prefix"))?;
-    Ok(NicAddress {
-        ip: ip.parse().map_err(|_| format!("bad address `{ip}`"))?,
-        prefix_len: prefix
+    Ok(IpCidr {
+        addr: ip.parse().map_err(|_| format!("bad address `{ip}`"))?,
+        prefix: prefix
             .parse()
             .map_err(|_| format!("bad prefix `{prefix}`"))?,
     })
@@ -101,14 +101,11 @@ fn print_nic(cfg: &PortConfig) {
     let opt = |ip: Option<IpAddr>| ip.map_or("-".to_string(), |ip| ip.to_string());
     println!("nic.mac: {mac}");
     match nic.pci {
-        Some(p) => println!(
-            "nic.pci: {:04x}:{:02x}:{:02x}.{}",
-            p.segment, p.bus, p.device, p.function
-        ),
+        Some(p) => println!("nic.pci: {p}"),
         None => println!("nic.pci: -"),
     }
     match nic.address {
-        Some(a) => println!("nic.address: {}/{}", a.ip, a.prefix_len),
+        Some(a) => println!("nic.address: {}/{}", a.addr, a.prefix),
         None => println!("nic.address: -"),
     }
     println!("nic.gateway: {}", opt(nic.gateway));

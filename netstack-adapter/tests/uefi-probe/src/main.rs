@@ -65,8 +65,8 @@ fn run() -> Result<(), &'static str> {
         let m = id.permanent_mac;
         let pci = id.pci.ok_or("port without PCI location")?;
         println!(
-            "probe.port{i}: {:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x} {:04x}:{:02x}:{:02x}.{}",
-            m[0], m[1], m[2], m[3], m[4], m[5], pci.segment, pci.bus, pci.device, pci.function
+            "probe.port{i}: {:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x} 0000:{pci}",
+            m[0], m[1], m[2], m[3], m[4], m[5]
         );
     }
     // Traffic goes through the port on the host-reachable network (MAC set by the test).
@@ -83,10 +83,7 @@ fn run() -> Result<(), &'static str> {
         m[0], m[1], m[2], m[3], m[4], m[5]
     );
     match id.pci {
-        Some(p) => println!(
-            "probe.pci: {:04x}:{:02x}:{:02x}.{}",
-            p.segment, p.bus, p.device, p.function
-        ),
+        Some(p) => println!("probe.pci: 0000:{p}"),
         None => println!("probe.pci: -"),
     }
     let settings = port_settings(handle, Addressing::Dhcp, 0x5eed).map_err(|_| "settings")?;
@@ -106,13 +103,39 @@ fn run() -> Result<(), &'static str> {
     let cfg = port.configure(deadline).map_err(|_| "no DHCP lease")?;
     let nic = cfg.nic();
     let a = nic.address.ok_or("no address")?;
-    println!("probe.address: {}/{}", a.ip, a.prefix_len);
+    println!("probe.address: {}/{}", a.addr, a.prefix);
     println!("probe.gateway: {:?}", nic.gateway);
     println!("probe.dns0: {:?}", nic.dns[0]);
     println!("probe.dhcp_server: {:?}", nic.dhcp_server);
     println!("probe.origin: {:?}", nic.origin);
     println!("probe.nic_mac_matches: {}", nic.mac == id.permanent_mac);
     println!("probe.nic_pci_matches: {}", nic.pci == id.pci);
+
+    // The NIC value goes into the iBFT builder whole; read the record back from the table.
+    let mut builder: ibft::Builder = ibft::Builder::new("iqn.2026-11.test.probe:init");
+    builder.gateway_policy = ibft::GatewayPolicy::Keep;
+    let handle = builder.add_nic(nic).map_err(|_| "ibft add_nic")?;
+    let target = ibft::TargetConfig::new(handle, IpAddr::V4(Ipv4Addr::new(10, 0, 2, 2)), "iqn.x:d");
+    builder.add_target(target).map_err(|_| "ibft add_target")?;
+    let mut table = vec![0u8; builder.buffer_len().map_err(|_| "ibft len")?];
+    let len = builder.emit(&mut table).map_err(|_| "ibft emit")?;
+    let table = ibft::Table::parse(&table[..len]).map_err(|_| "ibft parse")?;
+    let record = table.nics().next().ok_or("no NIC record")?.config;
+    let (m, a) = (record.mac, record.address.ok_or("record without address")?);
+    println!(
+        "probe.ibft_nic: {:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x} {} {}/{} gw {:?} dhcp {:?}",
+        m[0],
+        m[1],
+        m[2],
+        m[3],
+        m[4],
+        m[5],
+        record.pci.ok_or("record without PCI")?,
+        a.addr,
+        a.prefix,
+        record.gateway,
+        record.dhcp_server
+    );
 
     let host = host_port().ok_or("no port.txt")?;
     let portal = SocketAddr::new(IpAddr::V4(Ipv4Addr::new(10, 0, 2, 2)), host);
