@@ -3,9 +3,11 @@
 //! - `setup`: install the Debian packages and rustup targets the tests and demos need.
 //! - `test`: set up, then run every check and test (this is what CI runs).
 //! - `demo`: set up, then run the main job end to end.
+//! - `e2e`: set up, then boot `uefi-sanboot` in QEMU/OVMF and check the chain-loaded payload.
 
 use std::process::{Command, ExitCode};
 
+mod e2e;
 mod setup;
 
 fn main() -> ExitCode {
@@ -14,8 +16,9 @@ fn main() -> ExitCode {
         Some("setup") => setup::run(),
         Some("test") => setup::run().and_then(|()| test()),
         Some("demo") => setup::run().and_then(|()| demo()),
+        Some("e2e") => setup::run().and_then(|()| e2e::run(&args[1..])),
         _ => {
-            eprintln!("usage: cargo xtask <setup|test|demo>");
+            eprintln!("usage: cargo xtask <setup|test|demo|e2e>");
             return ExitCode::from(2);
         }
     };
