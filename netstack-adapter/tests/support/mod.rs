@@ -220,3 +220,21 @@ impl Drop for Peer {
         let _ = self.0.wait();
     }
 }
+
+/// Waits until something in this namespace listens on TCP `port` (IPv4).
+pub fn wait_for_tcp_listener(port: u16) {
+    let end = std::time::Instant::now() + Duration::from_secs(10);
+    let suffix = format!(":{port:04X}");
+    while std::time::Instant::now() < end {
+        let tcp = std::fs::read_to_string("/proc/net/tcp").unwrap_or_default();
+        // Columns: sl local_address rem_address st ...; st 0A = LISTEN.
+        if tcp.lines().any(|l| {
+            let cols: Vec<&str> = l.split_whitespace().collect();
+            cols.len() > 3 && cols[1].ends_with(&suffix) && cols[3] == "0A"
+        }) {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    panic!("nothing listens on port {port}");
+}
