@@ -15,8 +15,8 @@ impl PhysMem for Mem<'_> {
 }
 
 fuzz_target!(|data: &[u8]| {
-    let _ = ibft_payload::check(data);
+    let _ = ibft_payload::check(data, &mut |_| {});
     if let Ok(table) = find_table(&Mem(data), 0, b"iBFT") {
-        let _ = ibft_payload::check(table);
+        let _ = ibft_payload::check(table, &mut |_| {});
     }
 });

@@ -5,8 +5,8 @@
 //! The disk is a GPT image with an EFI system partition holding `ibft-payload` as
 //! `\EFI\BOOT\BOOTX64.EFI`. With `--backend ram` (the default) the app serves that image from
 //! memory (`ram-disk = \disk.img`), which proves Block I/O, partition/FAT binding, the iBFT
-//! install and the chain-load without a network. `--backend iscsi` is reserved for the image
-//! exported by tgtd on 127.0.0.1 and reached from the guest as 10.0.3.2.
+//! install and the chain-load without a target. `--backend iscsi` exports the image with tgtd
+//! on 127.0.0.1 and a free port (the guest reaches it as 10.0.3.2) and the app logs in to it.
 //!
 //! Options: `--backend ram|iscsi`, `--timeout SECONDS` (default 120), `--keep` (leave the work
 //! directory for inspection).
@@ -89,13 +89,6 @@ fn parse_options(args: &[String]) -> Result<Options, String> {
 /// Runs the end-to-end boot; `args` are the words after `e2e`.
 pub fn run(args: &[String]) -> Result<(), String> {
     let opts = parse_options(args)?;
-    if opts.backend == Backend::Iscsi {
-        return Err(
-            "--backend iscsi needs the iSCSI block backend in uefi-sanboot, which this build \
-             does not have yet; use --backend ram"
-                .into(),
-        );
-    }
     for tool in ["qemu-system-x86_64", "sgdisk", "mformat", "mcopy", "mmd"] {
         if !on_path(tool) {
             return Err(format!("{tool} not found: run `cargo xtask setup`"));
@@ -139,10 +132,38 @@ pub fn run(args: &[String]) -> Result<(), String> {
     fs::create_dir_all(esp.join("EFI/BOOT")).map_err(|e| format!("{}: {e}", esp.display()))?;
     copy(&sanboot, &esp.join("EFI/BOOT/BOOTX64.EFI"))?;
 
-    let image = esp.join("disk.img");
     let payload_data = work.join("payload.bin");
     fs::write(&payload_data, pattern(1 << 20)).map_err(|e| e.to_string())?;
+    // The RAM disk is read from the app's own volume; the LUN's image stays outside the guest.
+    let image = match opts.backend {
+        Backend::Ram => esp.join("disk.img"),
+        Backend::Iscsi => work.join("lun.img"),
+    };
     build_disk_image(&image, &payload, &payload_data)?;
+    let _tgtd; // stopped when dropped, after the scenarios
+    let setup = match opts.backend {
+        Backend::Ram => Setup {
+            root_path: format!("iscsi:10.0.3.2::3260:0:{TARGET_IQN}"),
+            portal_port: 3260,
+            lun: 0,
+            disk_conf: "ram-disk = \\disk.img\n".into(),
+            disk_line: "sanboot: disk: RAM disk from \\disk.img: 65536 blocks of 512 bytes".into(),
+        },
+        Backend::Iscsi => {
+            let tgtd = Tgtd::start(&work, &image)?;
+            let port = tgtd.port;
+            _tgtd = tgtd;
+            Setup {
+                root_path: format!("iscsi:10.0.3.2::{port}:1:{TARGET_IQN}"),
+                portal_port: port,
+                lun: 1,
+                disk_conf: String::new(),
+                disk_line: format!(
+                    "sanboot: disk: iSCSI 10.0.3.2:{port} lun 1 {TARGET_IQN} via port1: 65536 blocks of 512 bytes"
+                ),
+            }
+        }
+    };
 
     let mut result = Ok(());
     for scenario in SCENARIOS {
@@ -151,7 +172,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
                 continue;
             }
         }
-        result = run_scenario(&work, &esp, scenario, opts.timeout);
+        result = run_scenario(&work, &esp, &setup, scenario, opts.timeout);
         if result.is_err() {
             break;
         }
@@ -170,7 +191,7 @@ struct Scenario {
     /// Lines appended to the common `sanboot.conf`.
     extra_conf: &'static str,
     /// What the serial log must show, in order.
-    expected: fn() -> Vec<String>,
+    expected: fn(&Setup) -> Vec<String>,
     /// A line prefix that must not appear at all.
     forbidden: Option<&'static str>,
 }
@@ -190,21 +211,35 @@ const SCENARIOS: &[Scenario] = &[
     },
 ];
 
+/// What differs between the backends.
+struct Setup {
+    /// The `root-path` the app is given.
+    root_path: String,
+    /// The target portal's port as the guest sees it.
+    portal_port: u16,
+    /// The LUN (tgtd's LUN 0 is its controller; the disk is LUN 1).
+    lun: u8,
+    /// `sanboot.conf` lines that select the backend.
+    disk_conf: String,
+    /// The expected `disk` stage line.
+    disk_line: String,
+}
+
 fn run_scenario(
     work: &Path,
     esp: &Path,
+    setup: &Setup,
     scenario: &Scenario,
     timeout: Duration,
 ) -> Result<(), String> {
     eprintln!("e2e: scenario {}", scenario.name);
     let conf = format!(
         "# written by cargo xtask e2e, scenario {}\n\
-         root-path = iscsi:10.0.3.2::3260:0:{TARGET_IQN}\n\
+         root-path = {}\n\
          nic = {MAC1}\n\
          ibft-nics = all\n\
-         ram-disk = \\disk.img\n\
-         {}",
-        scenario.name, scenario.extra_conf
+         {}{}",
+        scenario.name, setup.root_path, setup.disk_conf, scenario.extra_conf
     );
     fs::write(esp.join("sanboot.conf"), conf).map_err(|e| e.to_string())?;
     let vars = work.join("OVMF_VARS_4M.fd");
@@ -220,7 +255,7 @@ fn run_scenario(
         "e2e: QEMU {outcome} after {:.1} s",
         started.elapsed().as_secs_f64()
     );
-    check_log(&text, &(scenario.expected)(), scenario.forbidden)?;
+    check_log(&text, &(scenario.expected)(setup), scenario.forbidden)?;
     eprintln!("e2e: scenario {}: OK", scenario.name);
     Ok(())
 }
@@ -325,9 +360,10 @@ fn boot(esp: &Path, vars: &Path, log: &Path, timeout: Duration) -> Result<&'stat
         "user,id=n0,net=10.0.2.0/24,restrict=on",
         "-device",
         &format!("virtio-net-pci,netdev=n0,mac={MAC0},addr={SLOT0:#x},romfile="),
-        // Port 1: the SAN network; its host alias 10.0.3.2 is the host's 127.0.0.1.
+        // Port 1: the SAN network; its host alias 10.0.3.2 is the host's 127.0.0.1 (so not
+        // restricted); the guest is only ever pointed at 10.0.3.2.
         "-netdev",
-        "user,id=n1,net=10.0.3.0/24,restrict=on",
+        "user,id=n1,net=10.0.3.0/24",
         "-device",
         &format!("virtio-net-pci,netdev=n1,mac={MAC1},addr={SLOT1:#x},romfile="),
         "-serial",
@@ -406,19 +442,31 @@ fn is_ours(line: &str) -> bool {
 }
 
 /// Scenario `boot`: every stage, then the payload's verdict and self-checks.
-fn expected_boot() -> Vec<String> {
+fn expected_boot(setup: &Setup) -> Vec<String> {
+    let (port, lun) = (setup.portal_port, setup.lun);
     vec![
-        format!("sanboot: config: root-path 10.0.3.2:3260 lun 0 {TARGET_IQN}"),
+        format!("sanboot: config: root-path 10.0.3.2:{port} lun {lun} {TARGET_IQN}"),
         format!("sanboot: nic: port0 {MAC0} pci 00:{SLOT0:02x}.0"),
         format!("sanboot: nic: port1 {MAC1} pci 00:{SLOT1:02x}.0"),
+        // DHCP on the SAN port first (it is configured), then on the other (ibft-nics = all).
+        format!("sanboot: net: port1 {MAC1} lease 10.0.3.15/24 gateway 10.0.3.2 dhcp 10.0.3.2"),
+        format!("sanboot: net: port0 {MAC0} lease 10.0.2.15/24"),
         format!(
-            "sanboot: nic: SAN port is port1 {MAC1}; initiator iqn.2026-11.org.iscsi-boot:{UUID}"
+            "sanboot: net: SAN port is port1 {MAC1}; initiator iqn.2026-11.org.iscsi-boot:{UUID}"
         ),
-        "sanboot: disk: RAM disk from \\disk.img: 65536 blocks of 512 bytes".into(),
+        setup.disk_line.clone(),
         format!("sanboot: blockio: installed PciRoot(0x0)/Pci(0x{SLOT1:x},0x0)/MAC("),
         "sanboot: ibft: installed".into(),
-        format!("sanboot: ibft:   nic1 = port1 mac {MAC1} pci 00:{SLOT1:02x}.0 (boot)"),
-        format!("sanboot: ibft:   target0 10.0.3.2:3260 lun 0 {TARGET_IQN} via nic1"),
+        "sanboot: ibft: nic0 @".into(),
+        format!("sanboot: ibft:   mac {MAC0} pci 00:{SLOT0:02x}.0"),
+        "sanboot: ibft:   ip 10.0.2.15/24 origin 3 ".into(),
+        "sanboot: ibft: nic1 @".into(),
+        format!("sanboot: ibft:   mac {MAC1} pci 00:{SLOT1:02x}.0"),
+        // The target is on-link: no gateway (omit-when-on-link, KB960104).
+        "sanboot: ibft:   ip 10.0.3.15/24 origin 3 gateway - ".into(),
+        "sanboot: ibft: target0 @".into(),
+        format!("sanboot: ibft:   name {TARGET_IQN}"),
+        format!("sanboot: ibft:   address 10.0.3.2 port {port} lun {lun} nic 1"),
         "sanboot: boot: starting \\EFI\\BOOT\\BOOTX64.EFI".into(),
         format!("IBFT-OK nics=2 targets=1 boot-mac={MAC1} boot-pci=00:{SLOT1:02x}.0 target-nic=1"),
         "PAYLOAD-ARGS e2e-args console=ttyS0".into(),
@@ -435,7 +483,7 @@ fn expected_boot() -> Vec<String> {
 
 /// Scenario `missing-boot-file`: the disk and table are set up, the boot file is not there, and
 /// without `keep-san` both are removed again; one failure line names the stage and the cause.
-fn expected_missing_boot_file() -> Vec<String> {
+fn expected_missing_boot_file(_: &Setup) -> Vec<String> {
     vec![
         "sanboot: blockio: installed".into(),
         "sanboot: ibft: installed".into(),
@@ -466,6 +514,84 @@ fn check_log(text: &str, expected: &[String], forbidden: Option<&str>) -> Result
     Ok(())
 }
 
+/// A `tgtd` exporting one image as LUN 1 of `TARGET_IQN` on 127.0.0.1 and a free port, with
+/// its own control port; stopped (by its process id) when dropped.
+struct Tgtd {
+    child: std::process::Child,
+    port: u16,
+}
+
+impl Tgtd {
+    fn start(work: &Path, image: &Path) -> Result<Self, String> {
+        for tool in ["tgtd", "tgtadm"] {
+            if !on_path(tool) && !Path::new("/usr/sbin").join(tool).exists() {
+                return Err(format!("{tool} not found: run `cargo xtask setup`"));
+            }
+        }
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map_err(|e| format!("no free port: {e}"))?
+            .port();
+        // A control port derived from the portal's, so parallel runs do not share one.
+        let control = (u32::from(port) % 30_000 + 1_000).to_string();
+        let log = fs::File::create(work.join("tgtd.log")).map_err(|e| e.to_string())?;
+        let child = Command::new("tgtd")
+            .args([
+                "-f",
+                "-C",
+                &control,
+                "--iscsi",
+                &format!("portal=127.0.0.1:{port}"),
+            ])
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().map_err(|e| e.to_string())?)
+            .stderr(log)
+            .spawn()
+            .map_err(|e| format!("cannot start tgtd: {e}"))?;
+        let tgtd = Tgtd { child, port };
+        let tgtadm = |args: &[&str]| {
+            let mut all = vec!["-C", control.as_str(), "--lld", "iscsi"];
+            all.extend_from_slice(args);
+            tool("tgtadm", &all)
+        };
+        let started = Instant::now();
+        while tgtadm(&["--op", "show", "--mode", "sys"]).is_err() {
+            if started.elapsed() > Duration::from_secs(10) {
+                return Err("tgtd did not come up within 10 s".into());
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let img = image.to_str().ok_or("non-UTF-8 path")?;
+        tgtadm(&[
+            "--op", "new", "--mode", "target", "--tid", "1", "-T", TARGET_IQN,
+        ])?;
+        tgtadm(&[
+            "--op",
+            "new",
+            "--mode",
+            "logicalunit",
+            "--tid",
+            "1",
+            "--lun",
+            "1",
+            "-b",
+            img,
+        ])?;
+        tgtadm(&[
+            "--op", "bind", "--mode", "target", "--tid", "1", "-I", "ALL",
+        ])?;
+        eprintln!("e2e: tgtd exports {img} as {TARGET_IQN} LUN 1 on 127.0.0.1:{port}");
+        Ok(tgtd)
+    }
+}
+
+impl Drop for Tgtd {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -477,7 +603,14 @@ mod tests {
 
     #[test]
     fn check_log_wants_all_lines_in_order() {
-        let want = expected_boot();
+        let setup = Setup {
+            root_path: String::new(),
+            portal_port: 3260,
+            lun: 0,
+            disk_conf: String::new(),
+            disk_line: "sanboot: disk: RAM disk".into(),
+        };
+        let want = expected_boot(&setup);
         assert!(check_log(&want.join("\n"), &want, Some("sanboot: FAILED")).is_ok());
         let mut reversed = want.clone();
         reversed.reverse();

@@ -1,54 +1,34 @@
-//! The platform-independent half of the iBFT test payload: a strict reading of an iBFT into a
-//! one-line verdict, and the ACPI walk (RSDP → XSDT → table by signature) over a memory reader.
-//!
-//! PLACEHOLDER for the table reading: `check` is a minimal reader kept until the `ibft` crate's
-//! parser is available; it checks what Linux's `iscsi_ibft` checks (revision, checksum, control
-//! structure, exact structure lengths, offsets inside the table, duplicate indices) and that
-//! each target's NIC association names a NIC record.
+//! The platform-independent half of the iBFT test payload: the verdict on a table (the `ibft`
+//! crate's strict parser and linter, plus the facts the end-to-end test compares), and the ACPI
+//! walk (RSDP → XSDT → table by signature) over a memory reader.
 #![cfg_attr(not(test), no_std)]
 #![forbid(unsafe_code)]
 
 pub mod acpi;
 
-/// Why a table failed the check.
+use ibft::{Table, flags};
+
+/// Why a table failed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Fail {
-    /// Shorter than a header, or its length field disagrees with the bytes available.
-    Length,
-    /// Signature is not `iBFT`, `IBFT` or `BIFT`.
-    Signature,
-    /// Revision is not 1.
-    Revision,
-    /// The bytes do not sum to zero.
-    Checksum,
-    /// No valid control structure at offset 0x30.
-    Control,
-    /// A structure offset points outside the table.
-    Offset,
-    /// A structure has the wrong id or length.
-    Structure,
-    /// Two NICs or two targets share an index.
-    DuplicateIndex,
-    /// A target names a NIC record that does not exist.
-    NicAssociation,
+    /// The strict parser rejected it (what Linux's `iscsi_ibft` rejects, and more).
+    Parse(ibft::Problem),
+    /// The linter found this many error-severity defects.
+    Lint(usize),
     /// No valid NIC or no valid target.
     Empty,
+    /// The boot-selected target names a NIC record that does not exist.
+    NicAssociation,
 }
 
 impl core::fmt::Display for Fail {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.write_str(match self {
-            Self::Length => "length",
-            Self::Signature => "signature",
-            Self::Revision => "revision",
-            Self::Checksum => "checksum",
-            Self::Control => "control-structure",
-            Self::Offset => "offset-out-of-table",
-            Self::Structure => "structure-id-or-length",
-            Self::DuplicateIndex => "duplicate-index",
-            Self::NicAssociation => "target-nic-association",
-            Self::Empty => "no-valid-nic-or-target",
-        })
+        match self {
+            Self::Parse(p) => write!(f, "parse: {p}"),
+            Self::Lint(n) => write!(f, "lint: {n} error(s)"),
+            Self::Empty => f.write_str("no valid NIC or target"),
+            Self::NicAssociation => f.write_str("boot target's NIC association names no NIC"),
+        }
     }
 }
 
@@ -67,6 +47,8 @@ pub struct Summary {
     pub boot_pci: u16,
     /// The NIC index the first boot-selected target is associated with.
     pub target_nic: u8,
+    /// Lint warnings (not failures).
+    pub warnings: usize,
 }
 
 impl core::fmt::Display for Summary {
@@ -74,7 +56,7 @@ impl core::fmt::Display for Summary {
         let m = self.boot_mac;
         write!(
             f,
-            "nics={} targets={} boot-mac={:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x} boot-pci={:02x}:{:02x}.{} target-nic={}",
+            "nics={} targets={} boot-mac={:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x} boot-pci={:02x}:{:02x}.{} target-nic={} warnings={}",
             self.nics,
             self.targets,
             m[0],
@@ -86,113 +68,44 @@ impl core::fmt::Display for Summary {
             self.boot_pci >> 8,
             (self.boot_pci >> 3) & 0x1f,
             self.boot_pci & 7,
-            self.target_nic
+            self.target_nic,
+            self.warnings
         )
     }
 }
 
-fn u16_at(t: &[u8], at: usize) -> Result<u16, Fail> {
-    let b = t.get(at..at + 2).ok_or(Fail::Offset)?;
-    Ok(u16::from_le_bytes([b[0], b[1]]))
-}
-
-/// Reads `table` (exactly the table's bytes, as long as its length field says).
-pub fn check(table: &[u8]) -> Result<Summary, Fail> {
-    if table.len() < 48 {
-        return Err(Fail::Length);
+/// Judges `table` (exactly the table's bytes): strict parse, lint (findings go to `finding`),
+/// then the facts the end-to-end test compares.
+pub fn check(table: &[u8], finding: &mut impl FnMut(ibft::Finding)) -> Result<Summary, Fail> {
+    let parsed = Table::parse(table).map_err(|e| Fail::Parse(e.0))?;
+    let lint = ibft::lint(table, finding);
+    if lint.errors > 0 {
+        return Err(Fail::Lint(lint.errors));
     }
-    if !matches!(&table[0..4], b"iBFT" | b"IBFT" | b"BIFT") {
-        return Err(Fail::Signature);
-    }
-    let len = u32::from_le_bytes([table[4], table[5], table[6], table[7]]) as usize;
-    if len != table.len() {
-        return Err(Fail::Length);
-    }
-    if table[8] != 1 {
-        return Err(Fail::Revision);
-    }
-    if table.iter().fold(0u8, |a, &b| a.wrapping_add(b)) != 0 {
-        return Err(Fail::Checksum);
-    }
-    let control = table.get(0x30..0x30 + 18).ok_or(Fail::Control)?;
-    let control_len = usize::from(u16::from_le_bytes([control[2], control[3]]));
-    if control[0] != 1 || control[4] != 0 || control_len < 18 || control_len % 2 != 0 {
-        return Err(Fail::Control);
-    }
-    // Offsets: initiator, then (NIC, target) pairs.
-    let slots = (control_len - 8) / 2;
-    let mut nic_indices = [false; 256];
-    let mut target_indices = [false; 256];
-    let mut summary = Summary {
-        nics: 0,
-        targets: 0,
-        boot_mac: [0; 6],
-        boot_pci: 0,
-        target_nic: 0,
-    };
-    let mut boot_nic_seen = false;
-    let mut boot_target_seen = false;
-    let mut associations = [0u8; 256];
-    let mut association_count = 0usize;
-    for slot in 0..slots {
-        let off = usize::from(u16_at(table, 0x30 + 8 + 2 * slot)?);
-        if off == 0 {
-            continue;
-        }
-        if off >= table.len() {
-            return Err(Fail::Offset);
-        }
-        let (want_id, want_len) = match slot {
-            0 => (2u8, 74usize),
-            s if s % 2 == 1 => (3, 102),
-            _ => (4, 54),
-        };
-        let s = table.get(off..off + want_len).ok_or(Fail::Offset)?;
-        if s[0] != want_id || usize::from(u16::from_le_bytes([s[2], s[3]])) != want_len {
-            return Err(Fail::Structure);
-        }
-        let (index, flags) = (usize::from(s[4]), s[5]);
-        match want_id {
-            3 => {
-                if core::mem::replace(&mut nic_indices[index], true) {
-                    return Err(Fail::DuplicateIndex);
-                }
-                if flags & 1 != 0 {
-                    summary.nics += 1;
-                }
-                if flags & 3 == 3 && !boot_nic_seen {
-                    boot_nic_seen = true;
-                    summary.boot_mac.copy_from_slice(&s[90..96]);
-                    summary.boot_pci = u16::from_le_bytes([s[96], s[97]]);
-                }
-            }
-            4 => {
-                if core::mem::replace(&mut target_indices[index], true) {
-                    return Err(Fail::DuplicateIndex);
-                }
-                if flags & 1 != 0 {
-                    summary.targets += 1;
-                    associations[association_count] = s[33];
-                    association_count += 1;
-                }
-                if flags & 3 == 3 && !boot_target_seen {
-                    boot_target_seen = true;
-                    summary.target_nic = s[33];
-                }
-            }
-            _ => {}
-        }
-    }
-    if summary.nics == 0 || summary.targets == 0 {
+    let valid = |f: u8| f & flags::VALID != 0;
+    let boot =
+        |f: u8| f & (flags::VALID | flags::BOOT_SELECTED) == flags::VALID | flags::BOOT_SELECTED;
+    let nics = parsed.nics().filter(|n| valid(n.flags)).count();
+    let targets = parsed.targets().filter(|t| valid(t.flags)).count();
+    if nics == 0 || targets == 0 {
         return Err(Fail::Empty);
     }
-    if associations[..association_count]
-        .iter()
-        .any(|&n| !nic_indices[usize::from(n)])
-    {
+    let boot_nic = parsed.nics().find(|n| boot(n.flags));
+    let boot_target = parsed.targets().find(|t| boot(t.flags));
+    let target_nic = boot_target.map_or(0, |t| t.nic);
+    if boot_target.is_some() && !parsed.nics().any(|n| n.index == target_nic) {
         return Err(Fail::NicAssociation);
     }
-    Ok(summary)
+    Ok(Summary {
+        nics,
+        targets,
+        boot_mac: boot_nic.map_or([0; 6], |n| n.config.mac),
+        boot_pci: boot_nic
+            .and_then(|n| n.config.pci)
+            .map_or(0, |p| p.to_wire()),
+        target_nic,
+        warnings: lint.warnings,
+    })
 }
 
 #[cfg(test)]
@@ -225,6 +138,14 @@ mod tests {
         // target0 via NIC1
         t[0x168..0x16e].copy_from_slice(&[4, 1, 54, 0, 0, 3]);
         t[0x168 + 33] = 1;
+        t[0x168 + 6..0x168 + 22]
+            .copy_from_slice(&[0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 10, 0, 3, 2]);
+        t[0x168 + 22..0x168 + 24].copy_from_slice(&3260u16.to_le_bytes());
+        // strings: initiator name @0x1a0, target name @0x1a8 (length excludes the NUL)
+        t[0x48 + 70..0x48 + 74].copy_from_slice(&[5, 0, 0xa0, 0x01]);
+        t[0x1a0..0x1a6].copy_from_slice(b"iqn.i\0");
+        t[0x168 + 34..0x168 + 38].copy_from_slice(&[5, 0, 0xa8, 0x01]);
+        t[0x1a8..0x1ae].copy_from_slice(b"iqn.t\0");
         fix_checksum(&mut t);
         t
     }
@@ -237,7 +158,7 @@ mod tests {
 
     #[test]
     fn hand_written_table_passes() {
-        let s = check(&hand_table()).unwrap();
+        let s = check(&hand_table(), &mut |f| panic!("unexpected finding {f}")).unwrap();
         assert_eq!(s.nics, 2);
         assert_eq!(s.targets, 1);
         assert_eq!(s.boot_mac, [0x52, 0x54, 0, 0, 0, 2]);
@@ -245,44 +166,60 @@ mod tests {
         assert_eq!(s.target_nic, 1);
         assert_eq!(
             s.to_string(),
-            "nics=2 targets=1 boot-mac=52:54:00:00:00:02 boot-pci=00:03.0 target-nic=1"
+            "nics=2 targets=1 boot-mac=52:54:00:00:00:02 boot-pci=00:03.0 target-nic=1 warnings=0"
         );
     }
 
     #[test]
     fn each_defect_is_named() {
         let good = hand_table();
+        let fails = |t: &[u8]| check(t, &mut |_| {}).unwrap_err();
         let mut t = good.clone();
         t[9] ^= 1;
-        assert_eq!(check(&t), Err(Fail::Checksum));
+        assert!(matches!(fails(&t), Fail::Parse(_)), "checksum");
         let mut t = good.clone();
         t[8] = 2;
         fix_checksum(&mut t);
-        assert_eq!(check(&t), Err(Fail::Revision));
+        assert!(matches!(fails(&t), Fail::Parse(_)), "revision");
         let mut t = good.clone();
         t[0] = b'x';
-        assert_eq!(check(&t), Err(Fail::Signature));
-        assert_eq!(check(&good[..0x100]), Err(Fail::Length));
+        assert!(matches!(fails(&t), Fail::Parse(_)), "signature");
+        assert!(matches!(fails(&good[..0x100]), Fail::Parse(_)), "length");
         let mut t = good.clone();
         t[0x100 + 4] = 0; // NIC1 index 0 duplicates NIC0
         fix_checksum(&mut t);
-        assert_eq!(check(&t), Err(Fail::DuplicateIndex));
+        assert!(
+            matches!(fails(&t), Fail::Parse(_) | Fail::Lint(_)),
+            "duplicate"
+        );
         let mut t = good.clone();
         t[0x168 + 33] = 5;
         fix_checksum(&mut t);
-        assert_eq!(check(&t), Err(Fail::NicAssociation));
+        assert!(
+            matches!(
+                fails(&t),
+                Fail::Parse(_) | Fail::Lint(_) | Fail::NicAssociation
+            ),
+            "association"
+        );
         let mut t = good.clone();
         t[0x168 + 2] = 56;
         fix_checksum(&mut t);
-        assert_eq!(check(&t), Err(Fail::Structure));
+        assert!(
+            matches!(fails(&t), Fail::Parse(_) | Fail::Lint(_)),
+            "length"
+        );
         let mut t = good.clone();
         t[0x3a..0x3c].copy_from_slice(&0x1afu16.to_le_bytes());
         fix_checksum(&mut t);
-        assert_eq!(check(&t), Err(Fail::Offset));
+        assert!(matches!(fails(&t), Fail::Parse(_)), "offset");
         let mut t = good;
         t[0x34] = 1; // control index must be 0
         fix_checksum(&mut t);
-        assert_eq!(check(&t), Err(Fail::Control));
+        assert!(
+            matches!(fails(&t), Fail::Parse(_) | Fail::Lint(_)),
+            "control"
+        );
     }
 
     #[test]
@@ -296,7 +233,7 @@ mod tests {
                     fix_checksum(&mut t);
                 }
             }
-            let _ = check(&t);
+            let _ = check(&t, &mut |_| {});
         }
     }
 }

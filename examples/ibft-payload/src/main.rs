@@ -2,7 +2,9 @@
 //! `\EFI\BOOT\BOOTX64.EFI`. It finds the iBFT the way an OS does (RSDP from the configuration
 //! table → XSDT → signature `iBFT`), prints one verdict line (`IBFT-OK …` or
 //! `IBFT-FAIL <reason>`), checks that it can read files relative to itself (which needs the
-//! `LoadedImage.DeviceHandle` a correct chain-load sets), and powers the machine off.
+//! `LoadedImage.DeviceHandle` a correct chain-load sets), and powers the machine off. The table
+//! is judged by the `ibft` crate's strict parser and linter; each lint finding is printed as
+//! `IBFT-LINT <finding>`.
 //!
 //! Built for `x86_64-unknown-uefi`; on any other target this binary only explains that.
 #![cfg_attr(target_os = "uefi", no_std, no_main)]
@@ -52,10 +54,15 @@ mod efi {
         };
         match find_table(&Identity, rsdp, b"iBFT") {
             Err(e) => println!("IBFT-FAIL {e}"),
-            Ok(table) => match ibft_payload::check(table) {
-                Ok(summary) => println!("IBFT-OK {summary}"),
-                Err(e) => println!("IBFT-FAIL {e}"),
-            },
+            Ok(table) => {
+                let verdict = ibft_payload::check(table, &mut |finding| {
+                    println!("IBFT-LINT {finding}");
+                });
+                match verdict {
+                    Ok(summary) => println!("IBFT-OK {summary}"),
+                    Err(e) => println!("IBFT-FAIL {e}"),
+                }
+            }
         }
     }
 

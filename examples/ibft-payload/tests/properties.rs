@@ -25,7 +25,7 @@ proptest! {
             let sum = bytes.iter().fold(0u8, |a, &b| a.wrapping_add(b));
             bytes[9] = 0u8.wrapping_sub(sum);
         }
-        let _ = ibft_payload::check(&bytes);
+        let _ = ibft_payload::check(&bytes, &mut |_| {});
     }
 
     #[test]

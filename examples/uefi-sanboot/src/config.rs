@@ -16,6 +16,7 @@
 
 use crate::mac::{Mac, MacError};
 use crate::root_path::{RootPath, RootPathError};
+pub use ibft::GatewayPolicy;
 
 /// Where the second stage is loaded from on the LUN when `boot-file` is not set.
 pub const DEFAULT_BOOT_FILE: &str = "\\EFI\\BOOT\\BOOTX64.EFI";
@@ -28,20 +29,6 @@ pub enum IbftNics {
     San,
     /// Every port that got an address (Windows disables NICs missing from the table).
     All,
-}
-
-/// What to write into a NIC record's gateway field (the Microsoft initiator adds a permanent
-/// route to the target through it, KB960104).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum GatewayPolicy {
-    /// Write the gateway the port got from DHCP, unchanged.
-    Keep,
-    /// When the target is on-link, write the target's own address as gateway (sanbootconf's
-    /// workaround): the OS's route then points straight at the target.
-    #[default]
-    TargetOnLink,
-    /// When the target is on-link, leave the gateway empty.
-    OmitOnLink,
 }
 
 /// A CHAP user name and secret.
@@ -77,7 +64,8 @@ pub struct Config<'a> {
     pub mutual_chap: Credentials<'a>,
     /// Which ports get an iBFT NIC record.
     pub ibft_nics: IbftNics,
-    /// What goes into the NIC records' gateway fields.
+    /// What goes into the NIC records' gateway fields (the Microsoft initiator routes to the
+    /// target through it, KB960104).
     pub gateway_policy: GatewayPolicy,
     /// The file to chain-load from the LUN's file system.
     pub boot_file: &'a str,
@@ -99,7 +87,7 @@ impl Default for Config<'_> {
             chap: Credentials::default(),
             mutual_chap: Credentials::default(),
             ibft_nics: IbftNics::San,
-            gateway_policy: GatewayPolicy::TargetOnLink,
+            gateway_policy: GatewayPolicy::OmitWhenOnLink,
             boot_file: DEFAULT_BOOT_FILE,
             boot_args: None,
             keep_san: false,
@@ -243,9 +231,10 @@ impl<'a> Config<'a> {
             }
             "gateway-policy" => {
                 self.gateway_policy = match value {
+                    // The same names as the `iscsi-boot ibft build` configuration.
                     "keep" => GatewayPolicy::Keep,
-                    "target-on-link" => GatewayPolicy::TargetOnLink,
-                    "omit-on-link" => GatewayPolicy::OmitOnLink,
+                    "omit-when-on-link" => GatewayPolicy::OmitWhenOnLink,
+                    "target-as-gateway" => GatewayPolicy::TargetAsGateway,
                     _ => return Err(err(ConfigErrorKind::BadValue)),
                 }
             }
@@ -277,7 +266,7 @@ mod tests {
         assert_eq!(cfg.root_paths().count(), 0);
         assert_eq!(cfg.nic, None);
         assert_eq!(cfg.ibft_nics, IbftNics::San);
-        assert_eq!(cfg.gateway_policy, GatewayPolicy::TargetOnLink);
+        assert_eq!(cfg.gateway_policy, GatewayPolicy::OmitWhenOnLink);
         assert_eq!(cfg.boot_file, "\\EFI\\BOOT\\BOOTX64.EFI");
         assert!(!cfg.keep_san);
     }
@@ -295,7 +284,7 @@ chap-secret = twelve-chars-secret
 mutual-chap-user = target
 mutual-chap-secret = another-long-secret
 ibft-nics = all
-gateway-policy = omit-on-link
+gateway-policy = target-as-gateway
 boot-file = \\EFI\\Microsoft\\Boot\\bootmgfw.efi
 boot-args = quiet console=ttyS0
 keep-san = yes
@@ -310,7 +299,7 @@ keep-san = yes
         assert_eq!(cfg.chap.secret, Some("twelve-chars-secret"));
         assert_eq!(cfg.mutual_chap.user, Some("target"));
         assert_eq!(cfg.ibft_nics, IbftNics::All);
-        assert_eq!(cfg.gateway_policy, GatewayPolicy::OmitOnLink);
+        assert_eq!(cfg.gateway_policy, GatewayPolicy::TargetAsGateway);
         assert_eq!(cfg.boot_file, "\\EFI\\Microsoft\\Boot\\bootmgfw.efi");
         assert_eq!(cfg.boot_args, Some("quiet console=ttyS0"));
         assert!(cfg.keep_san);

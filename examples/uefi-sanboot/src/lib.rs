@@ -6,8 +6,7 @@
 
 pub mod block;
 pub mod config;
-pub mod gateway;
-pub mod ibft_stub;
+pub mod ibft_table;
 pub mod lun_disk;
 pub mod mac;
 pub mod naming;

@@ -1,6 +1,6 @@
 //! The UEFI side of the application: one function per stage, run in order by [`run`].
 //!
-//! Stages: `config` → `nic` → `disk` → `blockio` → `ibft` → `boot`. Each prints one
+//! Stages: `config` → `nic` → `net` → `disk` → `blockio` → `ibft` → `boot`. Each prints one
 //! `sanboot: <stage>: …` line; a failure prints `sanboot: FAILED at <stage>: <cause>` and ends
 //! the program with an error status.
 
@@ -8,6 +8,7 @@ mod acpi;
 mod blockio;
 mod chainload;
 mod conf;
+mod net;
 mod nic;
 mod say;
 
@@ -16,7 +17,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use sanboot::block::{BlockDevice, RamDisk};
 use sanboot::config::{Config, IbftNics};
-use sanboot::ibft_stub::{self, StubNic, StubTarget};
+use sanboot::ibft_table;
 use sanboot::naming;
 use uefi::boot;
 use uefi::fs::FileSystem;
@@ -112,14 +113,16 @@ fn stages() -> Result<Status, Failure> {
             ),
         );
     }
-    let san_index = match cfg.nic {
+    let chosen = match cfg.nic {
         Some(mac) => match ports.iter().position(|p| p.mac == mac) {
-            Some(i) => i,
+            Some(i) => Some(i),
             None => return fail("nic", alloc::format!("no port with MAC {mac}")),
         },
-        // Until DHCP and login probing exist, the first port carries the SAN.
-        None => 0,
+        None => None,
     };
+
+    // net
+    let (san_index, configs) = bring_up_ports(&cfg, &ports, chosen, &root)?;
     let san_port = &ports[san_index];
     let initiator_name: &str = match (cfg.initiator_name, smbios_uuid()) {
         (Some(name), _) => name,
@@ -133,7 +136,7 @@ fn stages() -> Result<Status, Failure> {
         }
     };
     say::stage(
-        "nic",
+        "net",
         format_args!(
             "SAN port is port{san_index} {}; initiator {initiator_name}",
             san_port.mac
@@ -180,83 +183,28 @@ fn stages() -> Result<Status, Failure> {
     );
 
     // ibft
-    let listed: Vec<(usize, &nic::Port)> = match cfg.ibft_nics {
-        IbftNics::San => alloc::vec![(san_index, san_port)],
-        IbftNics::All => {
-            // The placeholder builder writes at most two NIC records; keep the SAN port.
-            let mut all: Vec<_> = ports.iter().enumerate().collect();
-            while all.len() > 2 {
-                let last_other = all.iter().rposition(|(i, _)| *i != san_index).unwrap_or(0);
-                all.remove(last_other);
-            }
-            all
-        }
-    };
-    let nics: Vec<StubNic> = listed
-        .iter()
-        .map(|(_, p)| StubNic {
-            mac: p.mac.0,
-            pci_bdf: p.pci_bdf.unwrap_or(0),
-            address: None,
-            gateway: None,
-            dhcp_server: None,
-        })
-        .collect();
-    let san_record = listed
-        .iter()
-        .position(|(i, _)| *i == san_index)
-        .unwrap_or(0) as u8;
-    let targets: Vec<StubTarget<'_>> = cfg
-        .root_paths()
-        .map(|rp| StubTarget {
-            address: rp.server,
-            port: rp.port,
-            lun: rp.sam_lun(),
-            nic_index: san_record,
-            name: rp.target,
-        })
-        .collect();
     let mut table = alloc::vec![0u8; 4096];
-    let len = ibft_stub::build(&mut table, initiator_name, &nics, san_record, &targets)
+    let built = ibft_table::build(&cfg, initiator_name, &configs, san_index, &mut table)
         .or_else(|e| fail("ibft", alloc::format!("build: {e}")))?;
-    let installed = acpi::install(&table[..len])
+    let table = &table[..built.len];
+    let installed = acpi::install(table)
         .or_else(|e| fail("ibft", alloc::format!("InstallAcpiTable: {:?}", e.status())))?;
     say::stage(
         "ibft",
         format_args!(
-            "installed {len} bytes: {} NIC(s), {} target(s)",
-            nics.len(),
-            targets.len()
+            "installed {} bytes; SAN port{san_index} is nic{}",
+            built.len, built.san_record
         ),
     );
-    for (record, (port_index, p)) in listed.iter().enumerate() {
-        say::stage(
-            "ibft",
-            format_args!(
-                "  nic{record} = port{port_index} mac {} pci {}{}",
-                p.mac,
-                bdf_text(p.pci_bdf),
-                if *port_index == san_index {
-                    " (boot)"
-                } else {
-                    ""
-                }
-            ),
-        );
+    if let Ok(parsed) = ibft::Table::parse(table) {
+        let dump = alloc::format!("{parsed}");
+        for line in dump.lines() {
+            say::stage("ibft", format_args!("{line}"));
+        }
     }
-    for (record, t) in targets.iter().enumerate() {
-        say::stage(
-            "ibft",
-            format_args!(
-                "  target{record} {}:{} lun {} {} via nic{}",
-                t.address,
-                t.port,
-                u16::from_be_bytes([t.lun[0] & 0x3f, t.lun[1]]),
-                t.name,
-                t.nic_index
-            ),
-        );
-    }
+    ibft::lint(table, &mut |finding| {
+        say::stage("ibft", format_args!("lint {finding}"));
+    });
 
     // boot
     let loaded = match chainload::load(disk.path, cfg.boot_file, cfg.boot_args) {
@@ -285,6 +233,88 @@ fn stages() -> Result<Status, Failure> {
     cleanup(&cfg, &disk, installed);
     Ok(status)
 }
+
+/// Runs DHCP on the ports: the configured SAN port first, then (with `ibft-nics = all`, or
+/// until a SAN port is found) the others. Without `nic`, the SAN port is the first port with a
+/// lease on the target's subnet, else the first port with a lease. Returns the SAN port's index
+/// and every port's iBFT NIC value (ports without a lease keep only MAC and PCI).
+///
+/// With the RAM-disk backend every port is shut down again afterwards: nothing may touch the
+/// NICs once the loader runs.
+fn bring_up_ports(
+    cfg: &Config<'_>,
+    ports: &[nic::Port],
+    chosen: Option<usize>,
+    root: &sanboot::root_path::RootPath<'_>,
+) -> Result<(usize, Vec<ibft::NicConfig<'static>>), Failure> {
+    let mut configs: Vec<ibft::NicConfig<'static>> =
+        ports.iter().map(nic::Port::nic_config).collect();
+    let mut order: Vec<usize> = (0..ports.len()).collect();
+    if let Some(i) = chosen {
+        order.retain(|&j| j != i);
+        order.insert(0, i);
+    }
+    let want_all = cfg.ibft_nics == IbftNics::All;
+    let seed = uefi::runtime::get_time().map_or(0x5eed, |t| {
+        u64::from(t.nanosecond()) ^ (u64::from(t.second()) << 32) ^ (u64::from(t.minute()) << 40)
+    });
+    let mut san = chosen;
+    let mut first_lease = None;
+    let mut up = Vec::new();
+    for i in order {
+        // The configured port is always tried; the others only while no SAN port is known,
+        // or when every port is listed.
+        if Some(i) != chosen && san.is_some() && !want_all {
+            break;
+        }
+        match net::bring_up(ports[i].handle, seed ^ i as u64, DHCP_TIMEOUT) {
+            Ok(port) => {
+                let n = &port.nic;
+                let address = n.address.map(|a| alloc::format!("{a}")).unwrap_or_default();
+                say::stage(
+                    "net",
+                    format_args!(
+                        "port{i} {} lease {address} gateway {} dhcp {}",
+                        ports[i].mac,
+                        opt_ip(n.gateway),
+                        opt_ip(n.dhcp_server)
+                    ),
+                );
+                if san.is_none() && n.address.is_some_and(|a| a.contains(root.server)) {
+                    san = Some(i);
+                }
+                first_lease.get_or_insert(i);
+                configs[i] = port.nic;
+                up.push(port);
+            }
+            Err(cause) => say::stage(
+                "net",
+                format_args!("port{i} {} no lease: {cause}", ports[i].mac),
+            ),
+        }
+    }
+    let Some(san) = san.or(first_lease) else {
+        return fail("net", "no port got a DHCP lease");
+    };
+    if cfg.ram_disk.is_none() && configs[san].address.is_none() {
+        return fail(
+            "net",
+            alloc::format!("SAN port{san} {} got no DHCP lease", ports[san].mac),
+        );
+    }
+    // RAM-disk backend: no port carries a session, so none stays up.
+    for port in up {
+        net::shut_down(port);
+    }
+    Ok((san, configs))
+}
+
+fn opt_ip(ip: Option<core::net::IpAddr>) -> String {
+    ip.map_or_else(|| String::from("-"), |ip| alloc::format!("{ip}"))
+}
+
+/// How long a port may take to get a DHCP lease.
+const DHCP_TIMEOUT: core::time::Duration = core::time::Duration::from_secs(15);
 
 /// After a failed or returning boot: keep the disk and the table (`keep-san`), or remove both.
 fn cleanup(cfg: &Config<'_>, disk: &blockio::InstalledDisk, table: acpi::InstalledTable) {

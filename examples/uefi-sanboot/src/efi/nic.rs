@@ -24,6 +24,17 @@ pub struct Port {
     pub path: Box<DevicePath>,
 }
 
+impl Port {
+    /// The port's identity for its iBFT NIC record (addresses are added once it is configured).
+    pub fn nic_config(&self) -> ibft::NicConfig<'static> {
+        ibft::NicConfig {
+            mac: self.mac.0,
+            pci: self.pci_bdf.map(ibft::PciAddress::from_wire),
+            ..Default::default()
+        }
+    }
+}
+
 /// The leading part of `EFI_PCI_IO_PROTOCOL`, up to `GetLocation`, which is all this needs.
 /// The uefi crate has no binding for it.
 #[repr(C)]
