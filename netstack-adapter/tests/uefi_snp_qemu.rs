@@ -16,6 +16,11 @@ const OVMF_CODE: &str = "/usr/share/OVMF/OVMF_CODE_4M.fd";
 const OVMF_VARS: &str = "/usr/share/OVMF/OVMF_VARS_4M.fd";
 
 fn skip(reason: &str) {
+    // CI sets this: there a missing peer is a failure, not a skip.
+    assert!(
+        std::env::var_os("ISCSI_BOOT_REQUIRE_PEERS").is_none(),
+        "uefi_snp_in_ovmf: {reason}, and ISCSI_BOOT_REQUIRE_PEERS is set"
+    );
     eprintln!(
         "\n!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n\
          !!! SKIPPING uefi_snp_in_ovmf: {reason}\n\

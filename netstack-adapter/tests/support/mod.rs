@@ -17,6 +17,9 @@ use std::time::Duration;
 /// Environment variable that marks the inner run.
 const INNER: &str = "NETNS_INNER";
 
+/// Set by `cargo xtask test` (CI): peers must be present.
+pub const REQUIRE_PEERS: &str = "ISCSI_BOOT_REQUIRE_PEERS";
+
 /// A monotonic clock that idles by waiting for the TAP's file descriptor to become readable.
 pub struct TapClock {
     start: std::time::Instant,
@@ -82,6 +85,11 @@ pub fn run_in_netns(test_name: &str, taps: &[TapSpec], body: impl FnOnce()) {
         return;
     }
     if let Some(reason) = missing_prerequisite() {
+        // CI sets this: there a missing peer is a failure, not a skip.
+        assert!(
+            std::env::var_os(REQUIRE_PEERS).is_none(),
+            "{test_name}: {reason}, and {REQUIRE_PEERS} is set"
+        );
         eprintln!(
             "\n!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n\
              !!! SKIPPING {test_name}: {reason}\n\
