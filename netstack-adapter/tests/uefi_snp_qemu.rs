@@ -30,19 +30,39 @@ fn skip(reason: &str) {
 }
 
 /// Builds the probe application and returns the path of its .efi file.
+///
+/// The probe is a workspace of its own (it only builds for UEFI). It is built from a copy in
+/// `work` whose path dependencies point back into this workspace and which starts from this
+/// workspace's `Cargo.lock`, so it uses the same dependency versions and nothing is written
+/// into the source tree.
 fn build_probe(work: &Path) -> PathBuf {
-    let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/uefi-probe/Cargo.toml");
+    let adapter = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let root = adapter
+        .parent()
+        .expect("netstack-adapter lives in the workspace root");
+    let source = adapter.join("tests/uefi-probe");
+    let copy = work.join("src-copy");
+    std::fs::create_dir_all(copy.join("src")).unwrap();
+    let manifest = std::fs::read_to_string(source.join("Cargo.toml"))
+        .unwrap()
+        .replace(
+            "path = \"../../../",
+            &format!("path = \"{}/", root.display()),
+        )
+        .replace(
+            "path = \"../..\"",
+            &format!("path = \"{}\"", adapter.display()),
+        );
+    std::fs::write(copy.join("Cargo.toml"), manifest).unwrap();
+    std::fs::copy(source.join("src/main.rs"), copy.join("src/main.rs")).unwrap();
+    std::fs::copy(root.join("Cargo.lock"), copy.join("Cargo.lock")).unwrap();
+
     let target_dir = work.join("target");
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let status = Command::new(cargo)
-        .args([
-            "build",
-            "--quiet",
-            "--target",
-            "x86_64-unknown-uefi",
-            "--manifest-path",
-        ])
-        .arg(&manifest)
+        .args(["build", "--quiet", "--target", "x86_64-unknown-uefi"])
+        .arg("--manifest-path")
+        .arg(copy.join("Cargo.toml"))
         .env("CARGO_TARGET_DIR", &target_dir)
         .status()
         .expect("running cargo");
