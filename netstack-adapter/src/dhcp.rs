@@ -149,6 +149,37 @@ mod tests {
         assert_eq!(cfg.client_identifier, Some([1, 2, 0, 0, 0, 0, 9]));
     }
 
+    proptest::proptest! {
+        /// Any packet smoltcp accepts yields a configuration without panicking, and text
+        /// options come through unchanged when they are UTF-8 without a trailing NUL.
+        #[test]
+        fn any_packet_any_option(
+            options in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..300),
+            name in "[a-z0-9.-]{1,60}",
+        ) {
+            let mut bytes = ack().to_vec();
+            bytes.truncate(240);
+            bytes.extend_from_slice(&options);
+            if let Ok(packet) = DhcpPacket::new_checked(&bytes[..]) {
+                let lease = dhcpv4::Config {
+                    server: dhcpv4::ServerInfo {
+                        address: Ipv4Addr::new(10, 1, 0, 1),
+                        identifier: Ipv4Addr::new(10, 1, 0, 1),
+                    },
+                    address: Ipv4Cidr::new(Ipv4Addr::new(10, 1, 0, 50), 24),
+                    router: None,
+                    dns_servers: heapless::Vec::new(),
+                    packet: Some(packet),
+                };
+                let id = PortIdentity { mac: [2, 0, 0, 0, 0, 9], nic_mac: [2, 0, 0, 0, 0, 9], pci: None, vlan: 0 };
+                let _ = lease_to_config(id, &lease);
+            }
+            let mut s = OptionString::new();
+            copy_option_string(&mut s, name.as_bytes());
+            proptest::prop_assert_eq!(s.as_str(), name.as_str());
+        }
+    }
+
     #[test]
     fn trailing_nul_and_bad_utf8() {
         let mut s = OptionString::new();
