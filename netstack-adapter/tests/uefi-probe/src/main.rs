@@ -10,32 +10,17 @@ extern crate alloc;
 use alloc::vec;
 use core::net::{IpAddr, Ipv4Addr, SocketAddr};
 use core::time::Duration;
-use initiator::time::Instant;
 use initiator::transport::{Connector, Transport};
-use netstack_adapter::uefi::{SnpBuffers, SnpDevice, port_handles, port_identity, port_settings};
-use netstack_adapter::{Addressing, Clock, Port, PortStorage, TcpBuffers};
+use netstack_adapter::uefi::{
+    FirmwareClock, SnpBuffers, SnpDevice, port_handles, port_identity, port_settings,
+};
+use netstack_adapter::{Addressing, Port, PortStorage, TcpBuffers};
 use uefi::boot::{self, SearchType};
 use uefi::fs::FileSystem;
 use uefi::prelude::*;
 use uefi::proto::network::snp::SimpleNetwork;
 use uefi::runtime::ResetType;
 use uefi::{Identify, cstr16, println};
-
-/// Time from `Stall`: firmware has no cheap monotonic clock, so idle time is counted as it
-/// is spent and every reading advances by a microsecond.
-struct StallClock(u64);
-
-impl Clock for StallClock {
-    fn now(&mut self) -> Instant {
-        self.0 += 1;
-        Instant::from_micros(self.0)
-    }
-    fn idle(&mut self, timeout: Duration) {
-        let step = timeout.min(Duration::from_micros(200));
-        boot::stall(step);
-        self.0 += step.as_micros() as u64;
-    }
-}
 
 fn host_port() -> Option<u16> {
     let sfs = boot::get_image_file_system(boot::image_handle()).ok()?;
@@ -96,8 +81,9 @@ fn run() -> Result<(), &'static str> {
         rx: &mut rx,
         tx: &mut tx,
     };
-    let port =
-        Port::new(device, StallClock(0), &settings, &mut storage, buffers).map_err(|_| "port")?;
+    let clock = FirmwareClock::new();
+    println!("probe.clock_counter: {}", clock.has_counter());
+    let port = Port::new(device, clock, &settings, &mut storage, buffers).map_err(|_| "port")?;
     let mut connector = &port;
     let deadline = connector.now() + Duration::from_secs(20);
     let cfg = port.configure(deadline).map_err(|_| "no DHCP lease")?;
