@@ -3,11 +3,12 @@
 //!
 //! Expected values come from the QEMU command line (MACs, PCI slots) and QEMU's user-mode
 //! network (DHCP hands out .15, router and DHCP server .2, DNS .3). The probe's TCP peer is a
-//! listener on the host's 127.0.0.1, reached through the network's host alias 10.0.2.2.
+//! listener and a tgtd on the host's 127.0.0.1, reached through the network's host alias
+//! 10.0.2.2; the probe logs in to tgtd with the initiator and reads the first MiB of a LUN.
 //! Skips loudly when QEMU or OVMF is missing.
 
 use std::io::{BufRead, BufReader, Write};
-use std::net::TcpListener;
+use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -70,6 +71,100 @@ fn build_probe(work: &Path) -> PathBuf {
     target_dir.join("x86_64-unknown-uefi/debug/uefi-snp-probe.efi")
 }
 
+/// A tgtd on 127.0.0.1 (the guest reaches it through the host alias 10.0.2.2) with a 2 MiB
+/// LUN 1 of known bytes; killed on drop.
+struct Tgtd {
+    child: std::process::Child,
+    port: u16,
+    data: Vec<u8>,
+    backing: PathBuf,
+}
+
+const PROBE_TARGET: &str = "iqn.2026-11.test.probe:lun";
+
+impl Tgtd {
+    fn start(dir: &Path) -> Tgtd {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let control = (std::process::id() % 20000 + 10000).to_string();
+        let backing = dir.join("lun.img");
+        let data: Vec<u8> = (0..2 << 20).map(|i: usize| (i * 13 / 5) as u8).collect();
+        std::fs::write(&backing, &data).unwrap();
+        let child = Command::new("tgtd")
+            .args(["-f", "-C", &control, "--iscsi"])
+            .arg(format!("portal=127.0.0.1:{port}"))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("starting tgtd (package tgt)");
+        let tgtd = Tgtd {
+            child,
+            port,
+            data,
+            backing,
+        };
+        let end = Instant::now() + Duration::from_secs(10);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < end, "tgtd did not start");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let backing = tgtd.backing.to_str().unwrap().to_owned();
+        for args in [
+            vec![
+                "--op",
+                "new",
+                "--mode",
+                "target",
+                "--tid",
+                "1",
+                "-T",
+                PROBE_TARGET,
+            ],
+            vec![
+                "--op",
+                "new",
+                "--mode",
+                "logicalunit",
+                "--tid",
+                "1",
+                "--lun",
+                "1",
+                "-b",
+                &backing,
+            ],
+            vec![
+                "--op", "bind", "--mode", "target", "--tid", "1", "-I", "ALL",
+            ],
+        ] {
+            let out = Command::new("tgtadm")
+                .args(["-C", &control, "--lld", "iscsi"])
+                .args(&args)
+                .output()
+                .expect("running tgtadm");
+            assert!(out.status.success(), "tgtadm {args:?}: {out:?}");
+        }
+        tgtd
+    }
+}
+
+impl Drop for Tgtd {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// FNV-1a (64-bit), as the probe computes it.
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
 fn field<'a>(log: &'a str, key: &str) -> Option<&'a str> {
     let prefix = format!("probe.{key}: ");
     log.lines()
@@ -100,6 +195,12 @@ fn uefi_snp_in_ovmf() {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     std::fs::write(run.join("esp/port.txt"), port.to_string()).unwrap();
+    let tgtd = Tgtd::start(&run);
+    std::fs::write(
+        run.join("esp/iscsi.txt"),
+        format!("{} {PROBE_TARGET}", tgtd.port),
+    )
+    .unwrap();
     let echo = std::thread::spawn(move || {
         listener.set_nonblocking(false).unwrap();
         let (stream, peer) = listener.accept().unwrap();
@@ -199,5 +300,11 @@ fn uefi_snp_in_ovmf() {
     let (_peer, line) = echo.join().unwrap();
     assert_eq!(line, "hello from smoltcp on SNP\n");
     assert_eq!(field(&log, "reply"), Some("hello from smoltcp on SNP"));
+
+    // The initiator over smoltcp over SNP read the LUN's first MiB exactly.
+    assert_eq!(field(&log, "iscsi_capacity"), Some("4096 x 512"));
+    let expected = format!("{:016x}", fnv1a(&tgtd.data[..1 << 20]));
+    assert_eq!(field(&log, "iscsi_fnv"), Some(expected.as_str()));
+    drop(tgtd);
     let _ = std::fs::remove_dir_all(&run);
 }

@@ -10,6 +10,8 @@ extern crate alloc;
 use alloc::vec;
 use core::net::{IpAddr, Ipv4Addr, SocketAddr};
 use core::time::Duration;
+use initiator::driver::{Buffers, Client, ClientConfig};
+use initiator::session::SessionConfig;
 use initiator::transport::{Connector, Transport};
 use netstack_adapter::uefi::{
     FirmwareClock, SnpBuffers, SnpDevice, port_handles, port_identity, port_settings,
@@ -22,10 +24,56 @@ use uefi::proto::network::snp::SimpleNetwork;
 use uefi::runtime::ResetType;
 use uefi::{Identify, cstr16, println};
 
-fn host_port() -> Option<u16> {
+fn read_file(path: &uefi::CStr16) -> Option<alloc::string::String> {
     let sfs = boot::get_image_file_system(boot::image_handle()).ok()?;
-    let bytes = FileSystem::new(sfs).read(cstr16!("\\port.txt")).ok()?;
-    core::str::from_utf8(&bytes).ok()?.trim().parse().ok()
+    let bytes = FileSystem::new(sfs).read(path).ok()?;
+    alloc::string::String::from_utf8(bytes).ok()
+}
+
+fn host_port() -> Option<u16> {
+    read_file(cstr16!("\\port.txt"))?.trim().parse().ok()
+}
+
+/// FNV-1a (64-bit): a checksum the host side recomputes over the backing file.
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+/// Logs in to the target named in `\\iscsi.txt` (`PORT TARGET-NAME`, on the host alias) over
+/// `connector`, reads the first MiB of LUN 1 and prints its size and checksum.
+fn iscsi_read<C: Connector>(connector: C) -> Result<(), &'static str> {
+    let Some(spec) = read_file(cstr16!("\\iscsi.txt")) else {
+        return Ok(());
+    };
+    let mut fields = spec.split_whitespace();
+    let port: u16 = fields
+        .next()
+        .and_then(|p| p.parse().ok())
+        .ok_or("iscsi.txt port")?;
+    let target = fields.next().ok_or("iscsi.txt target")?;
+    let portal = SocketAddr::new(IpAddr::V4(Ipv4Addr::new(10, 0, 2, 2)), port);
+    let session = SessionConfig::new("iqn.2026-11.test.probe:init", target, [0x40, 0, 0, 0, 0, 7]);
+    let mut config = ClientConfig::new(portal, session);
+    config.lun = 1;
+    let (mut rx, mut tx) = (vec![0u8; 300 * 1024], vec![0u8; 128 * 1024]);
+    let buffers = Buffers {
+        rx: &mut rx,
+        tx: &mut tx,
+    };
+    let mut client = Client::connect(connector, &config, buffers).map_err(|_| "iSCSI login")?;
+    let capacity = client.read_capacity().map_err(|_| "READ CAPACITY")?;
+    println!(
+        "probe.iscsi_capacity: {} x {}",
+        capacity.blocks(),
+        capacity.block_size
+    );
+    let mut data = vec![0u8; 1 << 20];
+    client.read(0, &mut data).map_err(|_| "iSCSI read")?;
+    println!("probe.iscsi_fnv: {:016x}", fnv1a(&data));
+    client.logout().map_err(|_| "logout")?;
+    Ok(())
 }
 
 /// Boot from disk leaves NICs unconnected in OVMF: connect every controller so SNP appears.
@@ -154,6 +202,7 @@ fn run() -> Result<(), &'static str> {
     println!("probe.reply: {}", reply.trim_end());
     drop(conn);
     port.poll();
+    iscsi_read(&port)?;
     let (device, _) = port.into_parts();
     device.shutdown().map_err(|_| "SNP shutdown")?;
     Ok(())
