@@ -11,6 +11,7 @@ use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 const OVMF_CODE: &str = "/usr/share/OVMF/OVMF_CODE_4M.fd";
@@ -83,13 +84,13 @@ struct Tgtd {
 const PROBE_TARGET: &str = "iqn.2026-11.test.probe:lun";
 
 impl Tgtd {
-    fn start(dir: &Path) -> Tgtd {
+    fn start(dir: &Path, control_offset: u32) -> Tgtd {
         let port = TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
             .unwrap()
             .port();
-        let control = (std::process::id() % 20000 + 10000).to_string();
+        let control = (std::process::id() % 20000 + 10000 + control_offset).to_string();
         let backing = dir.join("lun.img");
         let data: Vec<u8> = (0..2 << 20).map(|i: usize| (i * 13 / 5) as u8).collect();
         std::fs::write(&backing, &data).unwrap();
@@ -171,8 +172,22 @@ fn field<'a>(log: &'a str, key: &str) -> Option<&'a str> {
         .find_map(|l| l.trim_end_matches('\r').strip_prefix(prefix.as_str()))
 }
 
+/// The first port on OVMF's own virtio-net driver (no option ROM).
 #[test]
 fn uefi_snp_in_ovmf() {
+    run_probe("virtio", "virtio-net-pci,romfile=", 0);
+}
+
+/// The first port on an e1000 whose SNP comes from iPXE's EFI option ROM, as on many machines
+/// with add-in NICs.
+#[test]
+fn uefi_snp_in_ovmf_ipxe_rom() {
+    run_probe("e1000", "e1000", 1);
+}
+
+/// Boots the probe with `first_nic` (a `-device` model and options) on the host-reachable
+/// network and a virtio-net port on an isolated one, and checks its report.
+fn run_probe(name: &str, first_nic: &str, control_offset: u32) {
     if Command::new("qemu-system-x86_64")
         .arg("--version")
         .output()
@@ -184,18 +199,20 @@ fn uefi_snp_in_ovmf() {
         return skip("OVMF firmware is not installed");
     }
     let work = Path::new(env!("CARGO_TARGET_TMPDIR")).join("uefi-probe");
-    let run = work.join(format!("run-{}", std::process::id()));
+    let run = work.join(format!("run-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&run);
     let boot_dir = run.join("esp/EFI/BOOT");
     std::fs::create_dir_all(&boot_dir).unwrap();
-    std::fs::copy(build_probe(&work), boot_dir.join("BOOTX64.EFI")).unwrap();
+    static PROBE: OnceLock<PathBuf> = OnceLock::new();
+    let probe = PROBE.get_or_init(|| build_probe(&work));
+    std::fs::copy(probe, boot_dir.join("BOOTX64.EFI")).unwrap();
     std::fs::copy(OVMF_VARS, run.join("vars.fd")).unwrap();
 
     // Echo one line back to the probe.
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     std::fs::write(run.join("esp/port.txt"), port.to_string()).unwrap();
-    let tgtd = Tgtd::start(&run);
+    let tgtd = Tgtd::start(&run, control_offset);
     std::fs::write(
         run.join("esp/iscsi.txt"),
         format!("{} {PROBE_TARGET}", tgtd.port),
@@ -237,7 +254,7 @@ fn uefi_snp_in_ovmf() {
         .args(["-netdev", "user,id=n0,net=10.0.2.0/24"])
         .args([
             "-device",
-            "virtio-net-pci,netdev=n0,mac=52:54:00:12:34:77,addr=0x5,romfile=",
+            &format!("{first_nic},netdev=n0,mac=52:54:00:12:34:77,addr=0x5"),
         ])
         .args(["-netdev", "user,id=n1,net=10.0.3.0/24,restrict=on"])
         .args([
