@@ -7,7 +7,11 @@
 //! ```
 //! It configures the port (static or DHCP), prints the NIC value the iBFT would record, logs in
 //! to the target (CHAP from the URL's `user%password@`), reads the blocks into the output file
-//! and reports the throughput.
+//! and reports the throughput. With `--dhcp` and no `--target`, the root path from DHCP option
+//! 17 names the target, as in a sanboot (`tests/netns_dhcp_boot.rs` runs exactly that against
+//! dnsmasq and tgtd in a network namespace).
+//!
+//! The TAP device must exist: the program opens it, it does not create it.
 
 mod clock;
 
