@@ -25,7 +25,8 @@ pub const PARAMETER_REQUEST_LIST: &[u8] = &[1, 3, 6, OPT_HOST_NAME, 15, OPT_ROOT
 pub const PACKET_BUFFER_LEN: usize = 1500;
 
 /// The client identifier smoltcp's DHCP client sends (option 61): hardware type 1 (Ethernet,
-/// RFC 2132 §9.14) followed by the MAC.
+/// RFC 2132 §9.14) followed by the MAC. smoltcp always sends this one, so it cannot be replaced
+/// by another identifier (adding a second option 61 would be malformed).
 ///
 /// ```
 /// assert_eq!(netstack_adapter::dhcp::client_identifier([2, 0, 0, 0, 0, 9]), [1, 2, 0, 0, 0, 0, 9]);

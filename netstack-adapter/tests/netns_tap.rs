@@ -280,7 +280,20 @@ fn dhcp_two_ports_from_dnsmasq() {
         let b = port_b
             .configure(later(&port_b, 20))
             .expect("lease on port B");
+        // dnsmasq's lease file records the client identifier (option 61) each port sent:
+        // "EXPIRY MAC IP HOSTNAME CLIENT-ID". Ours is hardware type 1 followed by the MAC.
+        let leases = std::fs::read_to_string(dir.join("leases")).unwrap();
         let _ = std::fs::remove_dir_all(&dir);
+        for (mac, client_id) in [
+            ("02:00:00:77:00:02", "01:02:00:00:77:00:02"),
+            ("02:00:00:78:00:02", "01:02:00:00:78:00:02"),
+        ] {
+            let line = leases
+                .lines()
+                .find(|l| l.split_whitespace().nth(1) == Some(mac))
+                .unwrap_or_else(|| panic!("no lease for {mac} in {leases:?}"));
+            assert_eq!(line.split_whitespace().nth(4), Some(client_id), "{line}");
+        }
 
         let nic_a = a.nic();
         assert_eq!(nic_a.mac, MAC_A);
