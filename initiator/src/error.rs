@@ -63,6 +63,10 @@ pub enum LoginError {
     /// The login PDUs themselves were malformed or out of sequence.
     #[error("protocol violation during login")]
     Protocol,
+    /// The CHAP settings cannot be used: an empty or over-long secret or name, no algorithm,
+    /// or the same secret for both directions (RFC 7143 §12.1.3).
+    #[error("unusable CHAP configuration (empty or too long secret, or one secret both ways)")]
+    BadChapConfig,
 }
 
 impl LoginError {
