@@ -104,19 +104,20 @@ pub fn run(args: &[String]) -> Result<(), String> {
     let target_dir = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| root.join("target"));
-    crate::run(
-        "cargo",
-        &[
-            "build",
-            "--release",
-            "--target",
-            "x86_64-unknown-uefi",
-            "-p",
-            "uefi-sanboot",
-            "-p",
-            "ibft-payload",
-        ],
-    )?;
+    let mut build = vec![
+        "build",
+        "--release",
+        "--target",
+        "x86_64-unknown-uefi",
+        "-p",
+        "uefi-sanboot",
+        "-p",
+        "ibft-payload",
+    ];
+    if opts.backend == Backend::Iscsi {
+        build.extend(["--features", "uefi-sanboot/iscsi"]);
+    }
+    crate::run("cargo", &build)?;
     let efi_dir = target_dir.join("x86_64-unknown-uefi/release");
     let sanboot = efi_dir.join("uefi-sanboot.efi");
     let payload = efi_dir.join("ibft-payload.efi");

@@ -8,6 +8,8 @@ mod acpi;
 mod blockio;
 mod chainload;
 mod conf;
+#[cfg(feature = "iscsi")]
+mod iscsi;
 mod net;
 mod nic;
 mod say;
@@ -122,9 +124,13 @@ fn stages() -> Result<Status, Failure> {
     };
 
     // net
-    let (san_index, configs) = bring_up_ports(&cfg, &ports, chosen, &root)?;
+    let NetUp {
+        san: mut san_index,
+        configs,
+        up,
+    } = bring_up_ports(&cfg, &ports, chosen, &root)?;
     let san_port = &ports[san_index];
-    let initiator_name: &str = match (cfg.initiator_name, smbios_uuid()) {
+    let initiator_name: &'static str = match (cfg.initiator_name, smbios_uuid()) {
         (Some(name), _) => name,
         (None, Some(uuid)) => {
             let buf = Box::leak(Box::new([0u8; naming::NAME_LEN]));
@@ -146,6 +152,10 @@ fn stages() -> Result<Status, Failure> {
     // disk
     let backend: Box<dyn BlockDevice> = match cfg.ram_disk {
         Some(image_path) => {
+            // No port carries a session: none stays up.
+            for (_, port) in up {
+                net::shut_down(port);
+            }
             let image = read_own_file(image_path).or_else(|e| fail("disk", e))?;
             let image: &'static mut [u8] = image.leak();
             let size = image.len();
@@ -164,13 +174,30 @@ fn stages() -> Result<Status, Failure> {
             );
             Box::new(disk)
         }
+        #[cfg(not(feature = "iscsi"))]
         None => {
+            let _ = &mut san_index;
             return fail(
                 "disk",
-                "the iSCSI backend is not available in this build; set ram-disk = <image>",
+                "this build has no iSCSI backend (feature `iscsi`); set ram-disk = <image>",
             );
         }
+        #[cfg(feature = "iscsi")]
+        None => {
+            let (index, attached) =
+                attach_san(&cfg, &ports, san_index, chosen, up, initiator_name, &root)?;
+            san_index = index;
+            say::stage(
+                "disk",
+                format_args!(
+                    "iSCSI {}:{} lun {} {} via port{index}: {}",
+                    root.server, root.port, root.lun, root.target, attached.geometry
+                ),
+            );
+            Box::new(attached.disk)
+        }
     };
+    let san_port = &ports[san_index];
 
     // blockio
     let disk_path = disk_device_path(&san_port.path, &root).or_else(|e| fail("blockio", e))?;
@@ -239,14 +266,13 @@ fn stages() -> Result<Status, Failure> {
 /// lease on the target's subnet, else the first port with a lease. Returns the SAN port's index
 /// and every port's iBFT NIC value (ports without a lease keep only MAC and PCI).
 ///
-/// With the RAM-disk backend every port is shut down again afterwards: nothing may touch the
-/// NICs once the loader runs.
+/// The ports that got leases stay up for the `disk` stage.
 fn bring_up_ports(
     cfg: &Config<'_>,
     ports: &[nic::Port],
     chosen: Option<usize>,
     root: &sanboot::root_path::RootPath<'_>,
-) -> Result<(usize, Vec<ibft::NicConfig<'static>>), Failure> {
+) -> Result<NetUp, Failure> {
     let mut configs: Vec<ibft::NicConfig<'static>> =
         ports.iter().map(nic::Port::nic_config).collect();
     let mut order: Vec<usize> = (0..ports.len()).collect();
@@ -285,7 +311,7 @@ fn bring_up_ports(
                 }
                 first_lease.get_or_insert(i);
                 configs[i] = port.nic;
-                up.push(port);
+                up.push((i, port));
             }
             Err(cause) => say::stage(
                 "net",
@@ -302,11 +328,95 @@ fn bring_up_ports(
             alloc::format!("SAN port{san} {} got no DHCP lease", ports[san].mac),
         );
     }
-    // RAM-disk backend: no port carries a session, so none stays up.
-    for port in up {
+    Ok(NetUp { san, configs, up })
+}
+
+/// The outcome of the `net` stage.
+struct NetUp {
+    /// The SAN port's index.
+    san: usize,
+    /// Every port's iBFT NIC value.
+    configs: Vec<ibft::NicConfig<'static>>,
+    /// The ports with a lease, by index.
+    up: Vec<(usize, net::UpPort)>,
+}
+
+#[cfg(feature = "iscsi")]
+/// Logs in to the target: through the SAN port, or (when no `nic` was configured) through the
+/// first port with a lease that reaches it. The port that carries the session stays up for
+/// good; every other port is shut down. Returns the carrying port's index and the disk.
+fn attach_san(
+    cfg: &Config<'static>,
+    ports: &[nic::Port],
+    san: usize,
+    chosen: Option<usize>,
+    up: Vec<(usize, net::UpPort)>,
+    initiator_name: &'static str,
+    root: &sanboot::root_path::RootPath<'static>,
+) -> Result<(usize, iscsi::Attached), Failure> {
+    let mut candidates = up;
+    // The preferred port first; without `nic`, the rest in order after it.
+    candidates.sort_by_key(|(i, _)| (*i != san, *i));
+    if chosen.is_some() {
+        candidates.retain(|(i, _)| *i == san);
+    }
+    // Only mutual CHAP sends a challenge.
+    let challenge = if cfg.mutual_chap.secret.is_some() {
+        random_challenge()
+    } else {
+        [0; 16]
+    };
+    let mut causes = String::new();
+    let mut attached = None;
+    let mut rest = Vec::new();
+    for (i, port) in candidates {
+        if attached.is_some() {
+            rest.push(port);
+            continue;
+        }
+        // The session keeps using the port until the OS takes over: it must live for good.
+        let port: &'static net::UpPort = Box::leak(Box::new(port));
+        match iscsi::attach(&port.port, cfg, initiator_name, root, challenge) {
+            Ok(a) => attached = Some((i, a)),
+            Err(cause) => {
+                say::stage("disk", format_args!("port{i} {}: {cause}", ports[i].mac));
+                causes = cause;
+            }
+        }
+    }
+    for port in rest {
         net::shut_down(port);
     }
-    Ok((san, configs))
+    match attached {
+        Some(a) => Ok(a),
+        None if causes.is_empty() => fail("disk", "no port with a lease to reach the target"),
+        None => fail("disk", causes),
+    }
+}
+
+#[cfg(feature = "iscsi")]
+/// 16 bytes for the mutual-CHAP challenge: from the firmware's RNG when it has one, else from
+/// the clock (a weak fallback, said so on the console).
+fn random_challenge() -> [u8; 16] {
+    let mut out = [0u8; 16];
+    if let Ok(handle) = boot::get_handle_for_protocol::<uefi::proto::rng::Rng>() {
+        if let Ok(mut rng) = boot::open_protocol_exclusive::<uefi::proto::rng::Rng>(handle) {
+            if rng.get_rng(None, &mut out).is_ok() {
+                return out;
+            }
+        }
+    }
+    say::stage(
+        "disk",
+        format_args!("no EFI_RNG_PROTOCOL: CHAP challenge from the clock"),
+    );
+    let t = uefi::runtime::get_time().map_or(0u64, |t| {
+        u64::from(t.nanosecond()) ^ (u64::from(t.second()) << 32) ^ (u64::from(t.minute()) << 40)
+    });
+    for (i, b) in out.iter_mut().enumerate() {
+        *b = (t.rotate_left(i as u32 * 8) as u8) ^ (i as u8).wrapping_mul(0x9d);
+    }
+    out
 }
 
 fn opt_ip(ip: Option<core::net::IpAddr>) -> String {
