@@ -25,3 +25,5 @@ pub use config::{Addressing, PortConfig, PortSettings, StaticConfig};
 pub use nic::{NicAddress, NicConfig, Origin, PciAddress};
 pub use port::{ConfigureError, Port, PortError, PortStorage, TcpBuffers};
 pub use tcp::{TcpError, TcpTransport};
+#[cfg(feature = "std")]
+pub mod std_tcp;

@@ -174,7 +174,6 @@ fn assert_linux_sees(table: &Path, cards: &[PciNic], ipv6_nics: &[&str], want: &
 
 /// `fixtures/two-nics-two-targets.toml`: every value of the file, as Linux prints it.
 #[test]
-#[ignore = "needs iscsi-boot ibft build"]
 fn linux_exposes_everything_of_a_two_nic_two_target_table() {
     if !linux_vm::available_or_skip("linux_exposes_everything_of_a_two_nic_two_target_table") {
         return;
@@ -251,7 +250,6 @@ fn linux_exposes_everything_of_a_two_nic_two_target_table() {
 ///
 /// The kernel prints IPv6 addresses with `%pI6`: eight groups of four hex digits, no `::`.
 #[test]
-#[ignore = "needs iscsi-boot ibft build"]
 fn linux_exposes_everything_of_a_four_nic_four_target_table() {
     if !linux_vm::available_or_skip("linux_exposes_everything_of_a_four_nic_four_target_table") {
         return;
