@@ -3,12 +3,14 @@
 //! payload, and that the payload found a correct iBFT.
 //!
 //! The disk is a GPT image with an EFI system partition holding `ibft-payload` as
-//! `\EFI\BOOT\BOOTX64.EFI`. With `--backend ram` (the default) the app serves that image from
+//! `\EFI\BOOT\BOOTX64.EFI`. With `--backend ram` the app serves that image from
 //! memory (`ram-disk = \disk.img`), which proves Block I/O, partition/FAT binding, the iBFT
-//! install and the chain-load without a target. `--backend iscsi` exports the image with tgtd
-//! on 127.0.0.1 and a free port (the guest reaches it as 10.0.3.2) and the app logs in to it.
+//! install and the chain-load without a target. `--backend iscsi` (the default) exports the
+//! image with tgtd on 127.0.0.1 and a free port (the guest reaches it as 10.0.3.2) and the app
+//! logs in to it: the real sanboot.
 //!
-//! Options: `--backend ram|iscsi`, `--timeout SECONDS` (default 120), `--keep` (leave the work
+//! Options: `--backend iscsi|ram` (default iscsi), `--scenario NAME`, `--timeout SECONDS` (default
+//! 120), `--keep` (leave the work
 //! directory for inspection).
 
 use std::fs;
@@ -50,7 +52,7 @@ struct Options {
 
 fn parse_options(args: &[String]) -> Result<Options, String> {
     let mut opts = Options {
-        backend: Backend::Ram,
+        backend: Backend::Iscsi,
         timeout: Duration::from_secs(120),
         keep: false,
         scenario: None,
