@@ -31,6 +31,11 @@ const SLOT1: u8 = 9;
 /// A fixed SMBIOS UUID so the derived initiator name is known.
 const UUID: &str = "8f3c1a52-7d0e-4b6a-9c21-5e4f0a1b2c3d";
 const TARGET_IQN: &str = "iqn.2026-11.org.iscsi-boot:e2e";
+/// Mutual CHAP on the tgtd target (secrets of 12+ characters, as the Microsoft initiator wants).
+const CHAP_USER: &str = "sanboot-host";
+const CHAP_SECRET: &str = "host-secret-0123";
+const MUTUAL_USER: &str = "sanboot-target";
+const MUTUAL_SECRET: &str = "target-secret-4567";
 
 /// Disk image geometry: 32 MiB, one partition from sector 2048 to the last usable one.
 const DISK_BYTES: u64 = 32 << 20;
@@ -150,6 +155,8 @@ pub fn run(args: &[String]) -> Result<(), String> {
             portal_port: 3260,
             lun: 0,
             disk_conf: "ram-disk = \\disk.img\n".into(),
+            chap_line: "sanboot: ibft:   chap type 0 name - secret - reverse name - secret -"
+                .into(),
             disk_line: "sanboot: disk: RAM disk from \\disk.img: 65536 blocks of 512 bytes".into(),
         },
         Backend::Iscsi => {
@@ -160,7 +167,15 @@ pub fn run(args: &[String]) -> Result<(), String> {
                 root_path: format!("iscsi:10.0.3.2::{port}:1:{TARGET_IQN}"),
                 portal_port: port,
                 lun: 1,
-                disk_conf: String::new(),
+                disk_conf: format!(
+                    "chap-user = {CHAP_USER}\nchap-secret = {CHAP_SECRET}\n\
+                     mutual-chap-user = {MUTUAL_USER}\nmutual-chap-secret = {MUTUAL_SECRET}\n"
+                ),
+                chap_line: format!(
+                    "sanboot: ibft:   chap type 2 name {CHAP_USER} secret ({} chars) reverse name {MUTUAL_USER} secret ({} chars)",
+                    CHAP_SECRET.len(),
+                    MUTUAL_SECRET.len()
+                ),
                 disk_line: format!(
                     "sanboot: disk: iSCSI 10.0.3.2:{port} lun 1 {TARGET_IQN} via port1: 65536 blocks of 512 bytes"
                 ),
@@ -226,6 +241,8 @@ struct Setup {
     disk_conf: String,
     /// The expected `disk` stage line.
     disk_line: String,
+    /// The expected CHAP line of the iBFT dump.
+    chap_line: String,
 }
 
 fn run_scenario(
@@ -369,6 +386,9 @@ fn boot(esp: &Path, vars: &Path, log: &Path, timeout: Duration) -> Result<&'stat
         "user,id=n1,net=10.0.3.0/24",
         "-device",
         &format!("virtio-net-pci,netdev=n1,mac={MAC1},addr={SLOT1:#x},romfile="),
+        // EFI_RNG_PROTOCOL for the mutual-CHAP challenge, as on real servers.
+        "-device",
+        "virtio-rng-pci",
         "-serial",
         &log_arg,
         "-monitor",
@@ -470,6 +490,7 @@ fn expected_boot(setup: &Setup) -> Vec<String> {
         "sanboot: ibft: target0 @".into(),
         format!("sanboot: ibft:   name {TARGET_IQN}"),
         format!("sanboot: ibft:   address 10.0.3.2 port {port} lun {lun} nic 1"),
+        setup.chap_line.clone(),
         "sanboot: boot: starting \\EFI\\BOOT\\BOOTX64.EFI".into(),
         format!("IBFT-OK nics=2 targets=1 boot-mac={MAC1} boot-pci=00:{SLOT1:02x}.0 target-nic=1"),
         "PAYLOAD-ARGS e2e-args console=ttyS0".into(),
@@ -518,7 +539,7 @@ fn check_log(text: &str, expected: &[String], forbidden: Option<&str>) -> Result
 }
 
 /// A `tgtd` exporting one image as LUN 1 of `TARGET_IQN` on 127.0.0.1 and a free port, with
-/// its own control port; stopped (by its process id) when dropped.
+/// mutual CHAP and its own control port; stopped (by its process id) when dropped.
 struct Tgtd {
     child: std::process::Child,
     port: u16,
@@ -583,7 +604,36 @@ impl Tgtd {
         tgtadm(&[
             "--op", "bind", "--mode", "target", "--tid", "1", "-I", "ALL",
         ])?;
-        eprintln!("e2e: tgtd exports {img} as {TARGET_IQN} LUN 1 on 127.0.0.1:{port}");
+        // Mutual CHAP: the initiator must log in as CHAP_USER; the target answers as MUTUAL_USER.
+        for (user, secret) in [(CHAP_USER, CHAP_SECRET), (MUTUAL_USER, MUTUAL_SECRET)] {
+            tgtadm(&[
+                "--op",
+                "new",
+                "--mode",
+                "account",
+                "--user",
+                user,
+                "--password",
+                secret,
+            ])?;
+        }
+        tgtadm(&[
+            "--op", "bind", "--mode", "account", "--tid", "1", "--user", CHAP_USER,
+        ])?;
+        tgtadm(&[
+            "--op",
+            "bind",
+            "--mode",
+            "account",
+            "--tid",
+            "1",
+            "--user",
+            MUTUAL_USER,
+            "--outgoing",
+        ])?;
+        eprintln!(
+            "e2e: tgtd exports {img} as {TARGET_IQN} LUN 1 on 127.0.0.1:{port} (mutual CHAP)"
+        );
         Ok(tgtd)
     }
 }
@@ -612,6 +662,7 @@ mod tests {
             lun: 0,
             disk_conf: String::new(),
             disk_line: "sanboot: disk: RAM disk".into(),
+            chap_line: String::new(),
         };
         let want = expected_boot(&setup);
         assert!(check_log(&want.join("\n"), &want, Some("sanboot: FAILED")).is_ok());

@@ -69,7 +69,8 @@ pub fn attach(
                 user: cfg.mutual_chap.user.unwrap_or(root.target),
                 secret: mutual_secret.as_bytes(),
                 challenge,
-                id: challenge[0],
+                // Any identifier will do; keep it away from 0, which some targets mishandle.
+                id: challenge[0] | 1,
             });
         }
         session.chap = Some(chap);

@@ -408,13 +408,25 @@ fn random_challenge() -> [u8; 16] {
     }
     say::stage(
         "disk",
-        format_args!("no EFI_RNG_PROTOCOL: CHAP challenge from the clock"),
+        format_args!("no EFI_RNG_PROTOCOL: weak CHAP challenge from the clock"),
     );
-    let t = uefi::runtime::get_time().map_or(0u64, |t| {
-        u64::from(t.nanosecond()) ^ (u64::from(t.second()) << 32) ^ (u64::from(t.minute()) << 40)
+    // splitmix64 over what varies without an RNG: the RTC and a heap address.
+    let mut x = uefi::runtime::get_time().map_or(0u64, |t| {
+        u64::from(t.nanosecond())
+            ^ (u64::from(t.second()) << 32)
+            ^ (u64::from(t.minute()) << 40)
+            ^ (u64::from(t.hour()) << 48)
+            ^ (u64::from(t.day()) << 56)
     });
-    for (i, b) in out.iter_mut().enumerate() {
-        *b = (t.rotate_left(i as u32 * 8) as u8) ^ (i as u8).wrapping_mul(0x9d);
+    let probe = Box::new(0u8);
+    x ^= &*probe as *const u8 as u64;
+    for chunk in out.chunks_mut(8) {
+        x = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = x;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^= z >> 31;
+        chunk.copy_from_slice(&z.to_le_bytes()[..chunk.len()]);
     }
     out
 }
