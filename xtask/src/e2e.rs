@@ -158,6 +158,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
             chap_line: "sanboot: ibft:   chap type 0 name - secret - reverse name - secret -"
                 .into(),
             disk_line: "sanboot: disk: RAM disk from \\disk.img: 65536 blocks of 512 bytes".into(),
+            dead_port: None,
         },
         Backend::Iscsi => {
             let tgtd = Tgtd::start(&work, &image)?;
@@ -176,6 +177,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
                     CHAP_SECRET.len(),
                     MUTUAL_SECRET.len()
                 ),
+                dead_port: Some(free_port()?),
                 disk_line: format!(
                     "sanboot: disk: iSCSI 10.0.3.2:{port} lun 1 {TARGET_IQN} via port1: 65536 blocks of 512 bytes"
                 ),
@@ -212,6 +214,8 @@ struct Scenario {
     expected: fn(&Setup) -> Vec<String>,
     /// A line prefix that must not appear at all.
     forbidden: Option<&'static str>,
+    /// A primary root path to a port nobody listens on comes before the real one (iSCSI only).
+    dead_primary: bool,
 }
 
 const SCENARIOS: &[Scenario] = &[
@@ -220,12 +224,21 @@ const SCENARIOS: &[Scenario] = &[
         extra_conf: "boot-args = e2e-args console=ttyS0\n",
         expected: expected_boot,
         forbidden: Some("sanboot: FAILED"),
+        dead_primary: false,
     },
     Scenario {
         name: "missing-boot-file",
         extra_conf: "boot-file = \\EFI\\missing.efi\nkeep-san = no\n",
         expected: expected_missing_boot_file,
         forbidden: Some("IBFT-"),
+        dead_primary: false,
+    },
+    Scenario {
+        name: "failover",
+        extra_conf: "",
+        expected: expected_failover,
+        forbidden: Some("sanboot: FAILED"),
+        dead_primary: true,
     },
 ];
 
@@ -243,6 +256,8 @@ struct Setup {
     disk_line: String,
     /// The expected CHAP line of the iBFT dump.
     chap_line: String,
+    /// A host port nobody listens on (iSCSI backend), for the failover scenario.
+    dead_port: Option<u16>,
 }
 
 fn run_scenario(
@@ -252,10 +267,23 @@ fn run_scenario(
     scenario: &Scenario,
     timeout: Duration,
 ) -> Result<(), String> {
+    if scenario.dead_primary && setup.dead_port.is_none() {
+        eprintln!(
+            "e2e: scenario {} needs the iSCSI backend; skipped",
+            scenario.name
+        );
+        return Ok(());
+    }
     eprintln!("e2e: scenario {}", scenario.name);
+    let primary = match setup.dead_port {
+        Some(dead) if scenario.dead_primary => {
+            format!("root-path = iscsi:10.0.3.2::{dead}:1:{TARGET_IQN}\n")
+        }
+        _ => String::new(),
+    };
     let conf = format!(
         "# written by cargo xtask e2e, scenario {}\n\
-         root-path = {}\n\
+         {primary}root-path = {}\n\
          nic = {MAC1}\n\
          ibft-nics = all\n\
          {}{}",
@@ -516,6 +544,34 @@ fn expected_missing_boot_file(_: &Setup) -> Vec<String> {
     ]
 }
 
+/// Scenario `failover`: the primary target's portal refuses connections, so sanboot logs in
+/// to the secondary, and the iBFT lists both with the secondary boot-selected.
+fn expected_failover(setup: &Setup) -> Vec<String> {
+    let dead = setup.dead_port.unwrap_or_default();
+    vec![
+        format!("sanboot: disk: target0 via port1 {MAC1}: login to 10.0.3.2:{dead}"),
+        setup.disk_line.clone(),
+        "sanboot: ibft: target0 @".into(),
+        format!("sanboot: ibft:   address 10.0.3.2 port {dead} lun 1 nic 1"),
+        "sanboot: ibft: target1 @0x".into(),
+        format!(
+            "sanboot: ibft:   address 10.0.3.2 port {} lun 1 nic 1",
+            setup.portal_port
+        ),
+        "sanboot: boot: starting".into(),
+        format!("IBFT-OK nics=2 targets=2 boot-mac={MAC1} boot-pci=00:{SLOT1:02x}.0 target-nic=1"),
+        "PAYLOAD-DONE".into(),
+    ]
+}
+
+/// A port on 127.0.0.1 that nothing listens on (bound, then released).
+fn free_port() -> Result<u16, String> {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .map_err(|e| format!("no free port: {e}"))
+}
+
 /// Checks that every expected line prefix appears, in order, and that `forbidden` does not.
 fn check_log(text: &str, expected: &[String], forbidden: Option<&str>) -> Result<(), String> {
     if let Some(bad) = forbidden {
@@ -552,10 +608,7 @@ impl Tgtd {
                 return Err(format!("{tool} not found: run `cargo xtask setup`"));
             }
         }
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .map_err(|e| format!("no free port: {e}"))?
-            .port();
+        let port = free_port()?;
         // A control port derived from the portal's, so parallel runs do not share one.
         let control = (u32::from(port) % 30_000 + 1_000).to_string();
         let log = fs::File::create(work.join("tgtd.log")).map_err(|e| e.to_string())?;
@@ -663,6 +716,7 @@ mod tests {
             disk_conf: String::new(),
             disk_line: "sanboot: disk: RAM disk".into(),
             chap_line: String::new(),
+            dead_port: None,
         };
         let want = expected_boot(&setup);
         assert!(check_log(&want.join("\n"), &want, Some("sanboot: FAILED")).is_ok());

@@ -79,7 +79,7 @@ fn stages() -> Result<Status, Failure> {
         cfg.apply_args(args)
             .or_else(|e| fail("config", alloc::format!("load options: {e}")))?;
     }
-    let Some(root) = cfg.root_paths().next().copied() else {
+    let Some(mut root) = cfg.root_paths().next().copied() else {
         return fail(
             "config",
             "no root-path given (in \\sanboot.conf or on the command line)",
@@ -150,6 +150,8 @@ fn stages() -> Result<Status, Failure> {
     );
 
     // disk
+    // The target booted from (index among the root paths): the primary unless it failed.
+    let mut booted_target = 0;
     let backend: Box<dyn BlockDevice> = match cfg.ram_disk {
         Some(image_path) => {
             // No port carries a session: none stays up.
@@ -176,7 +178,7 @@ fn stages() -> Result<Status, Failure> {
         }
         #[cfg(not(feature = "iscsi"))]
         None => {
-            let _ = &mut san_index;
+            let _ = (&mut san_index, &mut booted_target, &mut root);
             return fail(
                 "disk",
                 "this build has no iSCSI backend (feature `iscsi`); set ram-disk = <image>",
@@ -184,9 +186,13 @@ fn stages() -> Result<Status, Failure> {
         }
         #[cfg(feature = "iscsi")]
         None => {
-            let (index, attached) =
-                attach_san(&cfg, &ports, san_index, chosen, up, initiator_name, &root)?;
+            let (index, target, attached) =
+                attach_san(&cfg, &ports, san_index, chosen, up, initiator_name)?;
             san_index = index;
+            booted_target = target;
+            if let Some(r) = cfg.root_paths().nth(target) {
+                root = *r;
+            }
             say::stage(
                 "disk",
                 format_args!(
@@ -211,8 +217,15 @@ fn stages() -> Result<Status, Failure> {
 
     // ibft
     let mut table = alloc::vec![0u8; 4096];
-    let built = ibft_table::build(&cfg, initiator_name, &configs, san_index, &mut table)
-        .or_else(|e| fail("ibft", alloc::format!("build: {e}")))?;
+    let built = ibft_table::build(
+        &cfg,
+        initiator_name,
+        &configs,
+        san_index,
+        booted_target,
+        &mut table,
+    )
+    .or_else(|e| fail("ibft", alloc::format!("build: {e}")))?;
     let table = &table[..built.len];
     let installed = acpi::install(table)
         .or_else(|e| fail("ibft", alloc::format!("InstallAcpiTable: {:?}", e.status())))?;
@@ -342,9 +355,11 @@ struct NetUp {
 }
 
 #[cfg(feature = "iscsi")]
-/// Logs in to the target: through the SAN port, or (when no `nic` was configured) through the
-/// first port with a lease that reaches it. The port that carries the session stays up for
-/// good; every other port is shut down. Returns the carrying port's index and the disk.
+/// Logs in: to the primary target, then (if that fails) to the secondary one; each through the
+/// SAN port, or (when no `nic` was configured) through the first port with a lease that
+/// reaches it. The port that carries the session stays up for good; ports never tried are shut
+/// down. Returns the carrying port's index, the target's index among the root paths, and the
+/// disk.
 fn attach_san(
     cfg: &Config<'static>,
     ports: &[nic::Port],
@@ -352,13 +367,17 @@ fn attach_san(
     chosen: Option<usize>,
     up: Vec<(usize, net::UpPort)>,
     initiator_name: &'static str,
-    root: &sanboot::root_path::RootPath<'static>,
-) -> Result<(usize, iscsi::Attached), Failure> {
+) -> Result<(usize, usize, iscsi::Attached), Failure> {
     let mut candidates = up;
     // The preferred port first; without `nic`, the rest in order after it.
     candidates.sort_by_key(|(i, _)| (*i != san, *i));
     if chosen.is_some() {
-        candidates.retain(|(i, _)| *i == san);
+        // Only the configured port may carry the session; stop the others.
+        let (keep, others): (Vec<_>, Vec<_>) = candidates.into_iter().partition(|(i, _)| *i == san);
+        candidates = keep;
+        for (_, port) in others {
+            net::shut_down(port);
+        }
     }
     // Only mutual CHAP sends a challenge.
     let challenge = if cfg.mutual_chap.secret.is_some() {
@@ -366,31 +385,56 @@ fn attach_san(
     } else {
         [0; 16]
     };
-    let mut causes = String::new();
-    let mut attached = None;
-    let mut rest = Vec::new();
-    for (i, port) in candidates {
-        if attached.is_some() {
-            rest.push(port);
-            continue;
-        }
-        // The session keeps using the port until the OS takes over: it must live for good.
-        let port: &'static net::UpPort = Box::leak(Box::new(port));
-        match iscsi::attach(&port.port, cfg, initiator_name, root, challenge) {
-            Ok(a) => attached = Some((i, a)),
-            Err(cause) => {
-                say::stage("disk", format_args!("port{i} {}: {cause}", ports[i].mac));
-                causes = cause;
+    // A session keeps using its port until the OS takes over, so a port is leaked (made
+    // 'static) when first tried.
+    let mut tried: Vec<(usize, &'static net::UpPort)> = Vec::new();
+    let mut untried: Vec<(usize, net::UpPort)> = candidates;
+    untried.reverse();
+    let mut last_cause = String::new();
+    for (t, root) in cfg.root_paths().enumerate() {
+        let mut order: Vec<(usize, &'static net::UpPort)> = tried.clone();
+        let mut result = None;
+        let mut k = 0;
+        loop {
+            let (i, port) = if k < order.len() {
+                order[k]
+            } else if let Some((i, port)) = untried.pop() {
+                let port: &'static net::UpPort = Box::leak(Box::new(port));
+                tried.push((i, port));
+                order.push((i, port));
+                (i, port)
+            } else {
+                break;
+            };
+            k += 1;
+            match iscsi::attach(&port.port, cfg, initiator_name, root, challenge) {
+                Ok(a) => {
+                    result = Some((i, a));
+                    break;
+                }
+                Err(cause) => {
+                    say::stage(
+                        "disk",
+                        format_args!("target{t} via port{i} {}: {cause}", ports[i].mac),
+                    );
+                    last_cause = cause;
+                }
             }
         }
+        if let Some((i, a)) = result {
+            for (_, port) in untried {
+                net::shut_down(port);
+            }
+            return Ok((i, t, a));
+        }
     }
-    for port in rest {
+    for (_, port) in untried {
         net::shut_down(port);
     }
-    match attached {
-        Some(a) => Ok(a),
-        None if causes.is_empty() => fail("disk", "no port with a lease to reach the target"),
-        None => fail("disk", causes),
+    if last_cause.is_empty() {
+        fail("disk", "no port with a lease to reach the target")
+    } else {
+        fail("disk", last_cause)
     }
 }
 
