@@ -115,7 +115,9 @@ impl Kernel {
         let name = image.file_name()?.to_str()?;
         let version = name.strip_prefix("vmlinuz-")?;
         let modules = Path::new("/lib/modules").join(version);
-        (image.is_file() && modules.join("modules.dep").is_file()).then(|| Kernel {
+        // Some distributions make the image readable by root only: then it is missing for us.
+        let readable = image.is_file() && fs::File::open(image).is_ok();
+        (readable && modules.join("modules.dep").is_file()).then(|| Kernel {
             image: image.to_path_buf(),
             modules,
         })
@@ -365,7 +367,12 @@ fn cached_initramfs(kernel: &Kernel) -> Result<PathBuf, VmError> {
         .file_name()
         .map(|v| v.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let dir = std::env::temp_dir().join("iscsi-boot-linux-vm");
+    // One directory per user, so that root's and a user's test runs never share files.
+    let uid = {
+        use std::os::unix::fs::MetadataExt;
+        fs::metadata("/proc/self").map_or(0, |m| m.uid())
+    };
+    let dir = std::env::temp_dir().join(format!("iscsi-boot-linux-vm-{uid}"));
     fs::create_dir_all(&dir).map_err(io_err(format!("create {}", dir.display())))?;
     let path = dir.join(format!("initramfs-{version}.cpio.gz"));
     let partial = dir.join(format!(
