@@ -40,6 +40,7 @@ const MODULE: &str = "iscsi_ibft";
 const BEGIN: &str = "@@IBFT-BEGIN@@";
 const END: &str = "@@IBFT-END@@";
 const LINE: &str = "@@IBFT@@ ";
+const MODULE_FAILED: &str = "@@IBFT-INSMOD-FAILED@@";
 
 /// Why a guest could not report its iBFT.
 #[derive(Debug)]
@@ -51,6 +52,13 @@ pub enum VmError {
     /// The guest did not finish within the timeout; the serial log so far is attached.
     Timeout {
         /// The serial console output.
+        log: String,
+    },
+    /// A module did not load in the guest (so an empty report would mean nothing).
+    ModuleFailed {
+        /// The module's name, e.g. `iscsi_ibft` (whose init fails when it rejects a table).
+        module: String,
+        /// The serial console output (with the guest's iBFT-related kernel messages).
         log: String,
     },
     /// The guest finished without printing the report markers; the serial log is attached.
@@ -66,6 +74,9 @@ impl fmt::Display for VmError {
             VmError::Missing(what) => write!(f, "missing prerequisite: {what}"),
             VmError::Io(what, e) => write!(f, "{what}: {e}"),
             VmError::Timeout { log } => write!(f, "guest timed out; serial log:\n{log}"),
+            VmError::ModuleFailed { module, log } => {
+                write!(f, "insmod {module} failed in the guest; serial log:\n{log}")
+            }
             VmError::NoReport { log } => {
                 write!(f, "guest printed no iBFT report; serial log:\n{log}")
             }
@@ -140,10 +151,11 @@ pub fn missing_prerequisite() -> Option<String> {
     if !Path::new(BUSYBOX).is_file() {
         return Some(format!("{BUSYBOX} (package busybox-static)"));
     }
-    if let Err(e) = Kernel::find() {
-        return Some(e.to_string());
+    match Kernel::find() {
+        Err(VmError::Missing(what)) => Some(what),
+        Err(e) => Some(e.to_string()),
+        Ok(_) => None,
     }
-    None
 }
 
 /// For tests: returns `true` when the guest can run. Otherwise prints a loud skip message and
@@ -194,6 +206,13 @@ pub fn read_ibft_sysfs_with_nics(
     let initramfs = cached_initramfs(&kernel)?;
     let _guard = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
     let log = run_guest(&kernel, &initramfs, table, nics, timeout())?;
+    let failed = log
+        .lines()
+        .find_map(|l| l.trim_end_matches('\r').split_once(MODULE_FAILED))
+        .map(|(_, module)| module.trim().to_string());
+    if let Some(module) = failed {
+        return Err(VmError::ModuleFailed { module, log });
+    }
     parse_report(&log).ok_or(VmError::NoReport { log })
 }
 
@@ -332,7 +351,7 @@ fn init_script(modules: &[String]) -> String {
     );
     for m in modules {
         s.push_str(&format!(
-            "insmod /lib/modules/{m}.ko || echo \"insmod {m} failed\"\n"
+            "insmod /lib/modules/{m}.ko || echo \"{MODULE_FAILED} {m}\"\n"
         ));
     }
     s.push_str(&format!(
