@@ -285,6 +285,10 @@ fn run_guest(
     // QEMU splits -acpitable options at commas; a private copy gives a path without any.
     let table_copy = scratch.0.join("table.bin");
     fs::copy(table, &table_copy).map_err(io_err(format!("read {}", table.display())))?;
+    // QEMU's own messages go to a file: a pipe nobody reads could fill up and stall it.
+    let stderr_path = scratch.0.join("qemu.stderr");
+    let stderr_file = fs::File::create(&stderr_path)
+        .map_err(io_err(format!("create {}", stderr_path.display())))?;
     let mut qemu = Command::new(QEMU);
     for nic in nics {
         let m = nic.mac;
@@ -308,7 +312,7 @@ fn run_guest(
         .arg(format!("file:{}", serial.display()))
         .stdin(Stdio::null())
         .stdout(Stdio::null())
-        .stderr(Stdio::piped())
+        .stderr(stderr_file)
         .spawn()
         .map_err(io_err(format!("start {QEMU}")))?;
     let mut guest = Guest(child);
@@ -319,10 +323,7 @@ fn run_guest(
             Some(status) => {
                 let log = read_log().unwrap_or_default();
                 if !status.success() {
-                    let mut stderr = String::new();
-                    if let Some(mut e) = guest.0.stderr.take() {
-                        let _ = io::Read::read_to_string(&mut e, &mut stderr);
-                    }
+                    let stderr = fs::read_to_string(&stderr_path).unwrap_or_default();
                     return Err(VmError::Io(
                         format!("{QEMU} failed ({status}): {stderr}\nserial log:\n{log}"),
                         io::Error::other("qemu exited with an error"),
