@@ -49,7 +49,7 @@ pub enum SanCommand {
         /// Number of blocks (default: to the end of the LUN).
         #[arg(long)]
         blocks: Option<u64>,
-        /// Commands in flight.
+        /// Commands in flight (at most 32).
         #[arg(long, default_value_t = 8)]
         queue_depth: u32,
     },
@@ -67,7 +67,7 @@ pub enum SanCommand {
         /// Read every chunk back and compare.
         #[arg(long)]
         verify: bool,
-        /// Commands in flight.
+        /// Commands in flight (at most 32).
         #[arg(long, default_value_t = 8)]
         queue_depth: u32,
     },
@@ -82,7 +82,7 @@ pub enum SanCommand {
         /// Bytes per command (k, m suffixes).
         #[arg(long, default_value = "128k", value_parser = parse_size)]
         block_size: u64,
-        /// Commands in flight.
+        /// Commands in flight (at most 32).
         #[arg(long, default_value_t = 8)]
         queue_depth: u32,
         /// Write zeros instead of reading (destroys the LUN's contents).

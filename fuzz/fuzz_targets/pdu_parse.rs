@@ -19,7 +19,9 @@ fuzz_target!(|input: &[u8]| {
         if let Ok(frame) = Frame::split(&rx[..len], digests) {
             if let Ok(repr) = Repr::parse_frame(&frame) {
                 let mut out = vec![0u8; repr.buffer_len(digests)];
-                let n = repr.emit(&mut out, digests).expect("emit into exact buffer");
+                let n = repr
+                    .emit(&mut out, digests)
+                    .expect("emit into exact buffer");
                 let again = Frame::split(&out[..n], digests).expect("own output splits");
                 assert_eq!(Repr::parse_frame(&again), Ok(repr));
             }

@@ -114,6 +114,12 @@ pub enum ProtocolError {
     /// Data-In offset/length falls outside the task's expected transfer.
     #[error("Data-In outside the task's buffer")]
     DataInOutOfBounds,
+    /// Data-In whose offset does not continue where the previous one ended (DataPDUInOrder).
+    #[error("Data-In out of order")]
+    DataInOutOfOrder,
+    /// A read completed GOOD without all the data its residual promises.
+    #[error("read completed with data missing")]
+    MissingData,
     /// Data-In for a command that reads nothing.
     #[error("Data-In for a command without read data")]
     UnexpectedDataIn,

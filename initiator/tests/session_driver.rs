@@ -28,6 +28,10 @@ struct Faults {
     redirect: Option<&'static str>,
     /// Refuse connections.
     refuse: bool,
+    /// Never answer reads (NOP-Outs are still answered).
+    stall_reads: bool,
+    /// Drop the connection on every SCSI command.
+    drop_every_command: bool,
 }
 
 struct Target {
@@ -148,6 +152,11 @@ impl Conn {
                 self.exp_cmd_sn = c.cmd_sn.0 + 1;
                 let mut t = self.target.borrow_mut();
                 t.commands += 1;
+                if t.faults.drop_every_command {
+                    drop(t);
+                    self.dead = true;
+                    return;
+                }
                 if let Some(n) = t.faults.drop_after_commands.as_mut() {
                     if *n == 0 {
                         t.faults.drop_after_commands = None;
@@ -220,6 +229,15 @@ impl Conn {
                     self.output.extend_from_slice(&b);
                 }
             }
+            Repr::TaskMgmtRequest(t) => {
+                // Task Management Function Response (§11.6): function complete.
+                assert_eq!(u8::from(t.function), 5, "LOGICAL UNIT RESET");
+                assert_eq!(t.lun, 0);
+                let mut b = bhs(0x22, 0x80, 0);
+                put32(&mut b, 16, t.itt);
+                self.sns(&mut b, true);
+                self.output.extend_from_slice(&b);
+            }
             Repr::LogoutRequest(l) => {
                 let mut b = bhs(0x26, 0x80, 0);
                 put32(&mut b, 16, l.itt);
@@ -263,6 +281,9 @@ impl Conn {
 
     /// Answers queued reads (so several are in flight at once).
     fn flush_reads(&mut self) {
+        if self.target.borrow().faults.stall_reads {
+            return;
+        }
         let reads = std::mem::take(&mut self.pending_reads);
         {
             let mut t = self.target.borrow_mut();
@@ -325,7 +346,8 @@ impl Transport for Conn {
         if self.dead {
             return Err(Gone);
         }
-        if self.output.is_empty() && self.pending_reads.is_empty() {
+        let stalled = self.target.borrow().faults.stall_reads;
+        if self.output.is_empty() && (self.pending_reads.is_empty() || stalled) {
             let mut t = self.target.borrow_mut();
             t.clock_us = t.clock_us.max(deadline.as_micros());
         }
@@ -555,4 +577,51 @@ fn narrow_command_window_is_respected() {
         assert!(buf.iter().enumerate().all(|(i, b)| *b == pattern(i)));
     });
     assert!(t.borrow().max_in_flight <= 2);
+}
+
+#[test]
+fn stalled_commands_time_out_after_bounded_retries() {
+    let t = target(Faults::default());
+    with_client(&t, &config(), |c| {
+        let mut c = c.unwrap();
+        c.set_block_size(512);
+        t.borrow_mut().faults.stall_reads = true;
+        let mut buf = vec![0u8; 4096];
+        assert_eq!(c.read(0, &mut buf), Err(Error::Timeout));
+    });
+    let t = t.borrow();
+    assert_eq!(t.logins, 6, "first login + 5 re-logins");
+    // 6 command timeouts of 30 s on the virtual clock (keepalives kept the link up meanwhile).
+    assert!(t.clock_us >= 180_000_000, "{}", t.clock_us);
+}
+
+#[test]
+fn a_connection_that_always_fails_gives_up() {
+    let t = target(Faults::default());
+    with_client(&t, &config(), |c| {
+        let mut c = c.unwrap();
+        c.set_block_size(512);
+        t.borrow_mut().faults.drop_every_command = true;
+        let mut buf = vec![0u8; 4096];
+        assert_eq!(
+            c.read(0, &mut buf),
+            Err(Error::ConnectionLost(
+                initiator::error::ConnectionFailure::Transport
+            ))
+        );
+    });
+    assert_eq!(t.borrow().logins, 6);
+}
+
+#[test]
+fn lun_reset_round_trip() {
+    let t = target(Faults::default());
+    with_client(&t, &config(), |c| {
+        let mut c = c.unwrap();
+        assert_eq!(
+            c.lun_reset(),
+            Ok(initiator::pdu::TmfResponse::FunctionComplete)
+        );
+        c.test_unit_ready().unwrap();
+    });
 }

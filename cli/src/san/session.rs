@@ -52,7 +52,8 @@ pub fn open(
         None => None,
     };
     let mut config = session_config(session, Some(target_name), url_user, url_secret)?;
-    config.queue_depth = u16::try_from(queue_depth.clamp(1, 64)).unwrap_or(8);
+    let most = u32::try_from(initiator::session::MAX_TASKS).unwrap_or(32);
+    config.queue_depth = u16::try_from(queue_depth.clamp(1, most)).unwrap_or(8);
     let mut client_config = ClientConfig::new(portal, config);
     client_config.lun = lun;
     client_config.max_request_bytes = REQUEST_BYTES;

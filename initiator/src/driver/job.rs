@@ -85,6 +85,11 @@ pub(crate) fn run<C: Connector, J: Job>(
     let mut done_bytes = 0u64;
     let lun = client.lun();
     let depth = usize::from(client.config.session.queue_depth.max(1)).min(MAX_TASKS);
+    // Bounds on recovery without progress: connection failures and stalled commands since the
+    // last completion.
+    let mut failures = 0u32;
+    let mut stalled = false;
+    let mut last_progress = client.connector.now();
     loop {
         // Hand out requests up to the queue depth.
         while client.session.is_logged_in() {
@@ -129,7 +134,18 @@ pub(crate) fn run<C: Connector, J: Job>(
         if exhausted && retry.iter().all(Option::is_none) && inflight.iter().all(Option::is_none) {
             return Ok(());
         }
-        let deadline = client.connector.now() + client.config.session.keepalive_interval;
+        let now = client.connector.now();
+        if inflight.iter().any(Option::is_some)
+            && now >= last_progress + client.config.command_timeout
+        {
+            // The target keeps the connection alive but does not finish our commands: start
+            // over on a new connection, a bounded number of times.
+            stalled = true;
+            last_progress = now;
+            client.session.connection_lost();
+        }
+        let deadline = (now + client.config.session.keepalive_interval)
+            .min(last_progress + client.config.command_timeout);
         {
             let mut router = Router {
                 job: &mut *job,
@@ -147,6 +163,9 @@ pub(crate) fn run<C: Connector, J: Job>(
                         continue; // a task of an abandoned operation
                     };
                     let Some(mut f) = slot.take() else { continue };
+                    failures = 0;
+                    stalled = false;
+                    last_progress = client.connector.now();
                     match classify(&c) {
                         Outcome::Good => {
                             done_bytes += job.completed(f.req.key, c.residual)?;
@@ -178,7 +197,18 @@ pub(crate) fn run<C: Connector, J: Job>(
                         Outcome::Fail(e) => return Err(e),
                     }
                 }
-                Event::ConnectionFailed(why) => client.recover(why)?,
+                Event::ConnectionFailed(why) => {
+                    failures += 1;
+                    if failures > client.config.max_reconnects {
+                        return Err(if stalled {
+                            Error::Timeout
+                        } else {
+                            Error::ConnectionLost(why)
+                        });
+                    }
+                    client.recover(why)?;
+                    last_progress = client.connector.now();
+                }
                 Event::LoggedOut => {
                     return Err(Error::ConnectionLost(
                         crate::error::ConnectionFailure::DroppedByTarget,

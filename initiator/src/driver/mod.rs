@@ -23,6 +23,7 @@ mod job;
 pub use cdb::{Capacity, Inquiry};
 
 use crate::error::{ConnectionFailure, Error, LoginError};
+use crate::pdu::TmfResponse;
 use crate::session::{DataSink, DataSource, Event, Session, SessionConfig, lun_field};
 use crate::time::Instant;
 use crate::transport::{Connector, Transport};
@@ -43,6 +44,9 @@ pub struct ClientConfig<'a> {
     pub max_request_bytes: u32,
     /// How long one TCP connect may take.
     pub connect_timeout: Duration,
+    /// Longest wait for any command of an operation to complete before the connection is
+    /// dropped and the commands re-issued on a new one (a bounded number of times).
+    pub command_timeout: Duration,
     /// Reconnect attempts after a connection failure before giving up.
     pub max_reconnects: u32,
     /// First reconnect back-off; doubles per attempt up to `max_backoff`.
@@ -60,7 +64,7 @@ pub struct ClientConfig<'a> {
 }
 
 impl<'a> ClientConfig<'a> {
-    /// Defaults: LUN 0, 256 KiB requests, 5 s connect timeout, 5 reconnects with back-off from
+    /// Defaults: LUN 0, 256 KiB requests, 5 s connect timeout, 30 s command timeout, 5 reconnects with back-off from
     /// 100 ms to 5 s, 5 redirects, 8 UNIT ATTENTIONs, 5 NOT READY retries 500 ms apart.
     #[must_use]
     pub fn new(portal: SocketAddr, session: SessionConfig<'a>) -> Self {
@@ -70,6 +74,7 @@ impl<'a> ClientConfig<'a> {
             lun: 0,
             max_request_bytes: 256 * 1024,
             connect_timeout: Duration::from_secs(5),
+            command_timeout: Duration::from_secs(30),
             max_reconnects: 5,
             initial_backoff: Duration::from_millis(100),
             max_backoff: Duration::from_secs(5),
@@ -257,6 +262,30 @@ impl<'a, 'b, C: Connector> Client<'a, 'b, C> {
     pub fn sync_cache(&mut self) -> Result<(), Error> {
         let mut job = BufferJob::none(cdb::sync_cache());
         self.run(&mut job, &mut |_| {})
+    }
+
+    /// LOGICAL UNIT RESET of the client's LUN (a task management function); commands of this
+    /// LUN still in flight are aborted by the target.
+    pub fn lun_reset(&mut self) -> Result<TmfResponse, Error> {
+        let tag = self.session.lun_reset(self.lun())?;
+        let deadline = self.connector.now() + self.config.command_timeout;
+        loop {
+            self.pump_once(&mut crate::session::NoData, deadline);
+            while let Some(ev) = self.session.poll_event() {
+                match ev {
+                    Event::TmfComplete { tag: t, response } if t == tag => return Ok(response),
+                    Event::ConnectionFailed(why) => {
+                        // A reset that lost its connection is moot: the new session starts clean.
+                        self.recover(why)?;
+                        return Ok(TmfResponse::FunctionComplete);
+                    }
+                    _ => {}
+                }
+            }
+            if self.connector.now() >= deadline {
+                return Err(Error::Timeout);
+            }
+        }
     }
 
     /// Reads `buf.len()` bytes (a multiple of the block size) from `lba`.

@@ -225,12 +225,18 @@ impl Session<'_> {
         if end > task.read_len {
             return Err(proto(ProtocolError::DataInOutOfBounds));
         }
-        task.data_in = task.data_in.saturating_add(len);
+        // DataPDUInOrder=Yes and DataSequenceInOrder=Yes (always offered): offsets are contiguous,
+        // so a lost or repeated PDU is caught here instead of leaving a hole in the buffer.
+        if d.buffer_offset != task.data_in {
+            return Err(proto(ProtocolError::DataInOutOfOrder));
+        }
+        task.data_in = end;
         if !d.data.is_empty() {
             sink.write(TaskTag(d.itt), d.buffer_offset, d.data);
         }
         if let Some(status) = d.status {
             let residual = residual(d.overflow, d.underflow, d.residual);
+            check_complete(task, status, residual)?;
             self.tasks.remove(d.itt);
             self.push_event(Event::TaskComplete(Completion::new(
                 TaskTag(d.itt),
@@ -244,11 +250,17 @@ impl Session<'_> {
 
     fn on_scsi_response(&mut self, r: &ScsiResponse<'_>) -> Result<(), ConnectionFailure> {
         self.update_sn(r.stat_sn, r.exp_cmd_sn, r.max_cmd_sn, true);
-        if self.tasks.remove(r.itt).is_none() {
+        let Some(task) = self.tasks.get(r.itt) else {
             return Err(ConnectionFailure::Protocol(ProtocolError::UnknownTask(
                 r.itt,
             )));
-        }
+        };
+        check_complete(
+            task,
+            r.status,
+            residual(r.overflow, r.underflow, r.residual),
+        )?;
+        self.tasks.remove(r.itt);
         let mut c = Completion::new(
             TaskTag(r.itt),
             r.response,
@@ -395,6 +407,26 @@ impl Session<'_> {
             }
             _ => Ok(()),
         }
+    }
+}
+
+/// A read that ends GOOD must have received every byte the residual does not account for.
+fn check_complete(
+    task: &Task,
+    status: ScsiStatus,
+    residual: Residual,
+) -> Result<(), ConnectionFailure> {
+    if task.read_len == 0 || status != ScsiStatus::Good {
+        return Ok(());
+    }
+    let expected = match residual {
+        Residual::Underflow(n) => task.read_len.saturating_sub(n),
+        Residual::None | Residual::Overflow(_) => task.read_len,
+    };
+    if task.data_in == expected {
+        Ok(())
+    } else {
+        Err(ConnectionFailure::Protocol(ProtocolError::MissingData))
     }
 }
 
