@@ -187,10 +187,10 @@ pub fn run(args: &[String]) -> Result<(), String> {
 
     let mut result = Ok(());
     for scenario in SCENARIOS {
-        if let Some(only) = &opts.scenario {
-            if only != scenario.name {
-                continue;
-            }
+        if let Some(only) = &opts.scenario
+            && only != scenario.name
+        {
+            continue;
         }
         result = run_scenario(&work, &esp, &setup, scenario, opts.timeout);
         if result.is_err() {
@@ -574,10 +574,10 @@ fn free_port() -> Result<u16, String> {
 
 /// Checks that every expected line prefix appears, in order, and that `forbidden` does not.
 fn check_log(text: &str, expected: &[String], forbidden: Option<&str>) -> Result<(), String> {
-    if let Some(bad) = forbidden {
-        if let Some(line) = text.lines().find(|l| l.trim_start().starts_with(bad)) {
-            return Err(format!("e2e failed: unexpected line {line:?}"));
-        }
+    if let Some(bad) = forbidden
+        && let Some(line) = text.lines().find(|l| l.trim_start().starts_with(bad))
+    {
+        return Err(format!("e2e failed: unexpected line {line:?}"));
     }
     let mut lines = text.lines();
     for want in expected {
