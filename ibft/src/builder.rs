@@ -252,10 +252,10 @@ impl<'a, const N: usize> Builder<'a, N> {
         if nic.mac == [0; 6] {
             return Err(BuildError::InvalidMac);
         }
-        if let Some(pci) = nic.pci {
-            if !pci.is_valid() || pci.to_wire() == 0 {
-                return Err(BuildError::InvalidPci);
-            }
+        if let Some(pci) = nic.pci
+            && (!pci.is_valid() || pci.to_wire() == 0)
+        {
+            return Err(BuildError::InvalidPci);
         }
         if nic.address.is_some_and(|a| !a.is_valid()) {
             return Err(BuildError::InvalidPrefix);
