@@ -140,7 +140,7 @@ impl Login {
                         security(true, Stage::Operational)
                     }
                     Some(chap) => {
-                        let required = chap.required || chap.mutual.is_some();
+                        let required = chap.is_required();
                         push(
                             &mut w,
                             "AuthMethod",
@@ -235,9 +235,7 @@ impl Login {
         nsg: Stage,
         text: &[u8],
     ) -> Result<LoginStep, LoginError> {
-        let required = config
-            .chap
-            .is_some_and(|c| c.required || c.mutual.is_some());
+        let required = config.chap.is_some_and(|c| c.is_required());
         if self.step == Step::Start {
             match find(text, "AuthMethod") {
                 Some("CHAP") if config.chap.is_some() => {

@@ -70,6 +70,13 @@ impl<'a> Chap<'a> {
         }
     }
 
+    /// Whether a target that skips authentication is refused: [`Chap::required`], or mutual
+    /// CHAP configured.
+    #[must_use]
+    pub fn is_required(&self) -> bool {
+        self.required || self.mutual.is_some()
+    }
+
     /// Refuse targets that skip authentication.
     #[must_use]
     pub fn require(self) -> Chap<'a> {
