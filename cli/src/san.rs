@@ -29,7 +29,7 @@ pub enum SanCommand {
         #[command(flatten)]
         session: SessionArgs,
     },
-    /// Show vendor, product, serial, capacity, block size and the LUN list.
+    /// Show vendor, product, serial, device identifiers, capacity, block size and the LUN list.
     Inquiry {
         /// The target and LUN.
         #[command(flatten)]
@@ -131,6 +131,9 @@ fn execute(cmd: SanCommand) -> Result<(), Failure> {
             println!("product:    {}", info.product);
             println!("revision:   {}", info.revision);
             println!("serial:     {}", info.serial.as_deref().unwrap_or("-"));
+            for id in &info.identifiers {
+                println!("identifier: {id}");
+            }
             println!("block size: {}", info.block_size);
             println!("blocks:     {}", info.blocks);
             println!("capacity:   {} bytes", info.capacity());

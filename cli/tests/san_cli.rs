@@ -141,6 +141,15 @@ fn inquiry_discover_write_and_bench() {
     assert!(text.contains("block size: 512"), "{text}");
     assert!(text.contains("capacity:   4194304 bytes"), "{text}");
     assert!(text.contains("luns:       0 1"), "{text}");
+    // `tgtadm --op show` lists LUN 1 of the first target as "SCSI SN: beaf11" and
+    // "SCSI ID: IET     00010001"; libiscsi's `iscsi-inq -e 1 -c 131` shows that ID as the
+    // T10 vendor ID designator next to two NAA ones.
+    assert!(text.contains("serial:     beaf11\n"), "{text}");
+    assert!(
+        text.contains("identifier: t10.IET     00010001\n"),
+        "{text}"
+    );
+    assert_eq!(text.matches("identifier: naa.").count(), 2, "{text}");
 
     let o = iscsi_boot(&["discover", &tgtd.portal().to_string()], &[]);
     let text = String::from_utf8_lossy(&o.stdout);

@@ -4,11 +4,12 @@
 //! The session frames the PDUs, joins continued (C bit) responses and feeds each complete
 //! response text to [`Login::handle_response`]; [`Login::next_request`] writes the next text.
 
+use crate::chap::{self, ChapConfig, ChapError, ChapExchange, Secret};
 use crate::error::LoginError;
 use crate::params::{Config as OperationalConfig, Digest, DigestPolicy, Negotiator, SessionType};
 use crate::pdu::{LoginStatus, Stage, StatusClass};
 use crate::session::config::{Negotiated, Params, SessionConfig};
-use crate::text::{TextIter, TextWriter, parse_u32};
+use crate::text::{TextIter, TextWriter};
 use core::net::{IpAddr, SocketAddr};
 
 /// Most login PDU round trips before the login is declared stuck.
@@ -70,13 +71,8 @@ pub struct RequestHeader {
 pub struct Login {
     step: Step,
     round_trips: u8,
-    /// Chosen CHAP algorithm, identifier and the target's challenge (decoded).
-    algorithm: u8,
-    chap_id: u8,
-    challenge: [u8; 1024],
-    challenge_len: usize,
-    /// Whether we answered a CHAP challenge (the security stage authenticated us).
-    authenticated: bool,
+    /// The CHAP exchange, once the target chose CHAP.
+    chap: Option<ChapExchange>,
     negotiated: Negotiated,
     /// Operational keys: offers, result functions, answers to target offers.
     negotiator: Negotiator,
@@ -92,11 +88,7 @@ impl Login {
         Login {
             step: Step::Start,
             round_trips: 0,
-            algorithm: 0,
-            chap_id: 0,
-            challenge: [0; 1024],
-            challenge_len: 0,
-            authenticated: false,
+            chap: None,
             negotiated: Negotiated::login_defaults(config.params.max_recv_data_segment_length),
             negotiator: Negotiator::new(
                 &operational_config(&config.params),
@@ -114,7 +106,10 @@ impl Login {
     /// The CHAP algorithm the target chose, once it has.
     #[must_use]
     pub fn chap_algorithm(&self) -> Option<u8> {
-        (self.algorithm != 0).then_some(self.algorithm)
+        self.chap
+            .as_ref()
+            .and_then(ChapExchange::algorithm)
+            .map(chap::ChapAlgorithm::code)
     }
 
     /// Writes the next request's text into `buf` and returns its header fields and length.
@@ -156,54 +151,20 @@ impl Login {
                 }
             }
             Step::SendAlgorithms => {
-                let chap = config.chap.ok_or(LoginError::Protocol)?;
-                let mut list = [0u8; 64];
-                let mut len = 0;
-                for (i, alg) in chap.algorithms.iter().enumerate() {
-                    let mut digits = [0u8; 10];
-                    let s = crate::text::format_decimal(u32::from(*alg), &mut digits);
-                    let extra = s.len() + usize::from(i > 0);
-                    let out = list
-                        .get_mut(len..len + extra)
-                        .ok_or(LoginError::NoCommonAuthMethod)?;
-                    if i > 0 {
-                        out[0] = b',';
-                    }
-                    out[usize::from(i > 0)..].copy_from_slice(s.as_bytes());
-                    len += extra;
-                }
-                let list = core::str::from_utf8(&list[..len]).map_err(|_| LoginError::Protocol)?;
-                push(&mut w, "CHAP_A", list)?;
+                let exchange = with_chap(config, |cfg| {
+                    let mut exchange = ChapExchange::new(cfg).map_err(login_error)?;
+                    exchange
+                        .offer(cfg, &mut w)
+                        .map_err(|_| LoginError::Protocol)?;
+                    Ok(exchange)
+                })?;
+                self.chap = Some(exchange);
                 self.step = Step::AwaitChallenge;
                 security(false, Stage::Operational)
             }
             Step::SendResponse => {
-                let chap = config.chap.ok_or(LoginError::Protocol)?;
-                let mut digest = [0u8; 64];
-                let n = chap
-                    .digest
-                    .digest(
-                        self.algorithm,
-                        self.chap_id,
-                        chap.secret,
-                        &self.challenge[..self.challenge_len],
-                        &mut digest,
-                    )
-                    .ok_or(LoginError::NoCommonAuthMethod)?;
-                let mut hex = [0u8; 2 + 128];
-                push(&mut w, "CHAP_N", chap.user)?;
-                push(&mut w, "CHAP_R", encode_hex(&digest[..n], &mut hex))?;
-                if let Some(mutual) = chap.mutual {
-                    let mut digits = [0u8; 10];
-                    push(
-                        &mut w,
-                        "CHAP_I",
-                        crate::text::format_decimal(u32::from(mutual.id), &mut digits),
-                    )?;
-                    let mut hex = [0u8; 2 + 32];
-                    push(&mut w, "CHAP_C", encode_hex(&mutual.challenge, &mut hex))?;
-                }
-                self.authenticated = true;
+                // CHAP_N/CHAP_R (and our mutual challenge) were written when the challenge came.
+                self.push_replies(&mut w)?;
                 self.step = Step::AwaitTransit;
                 security(true, Stage::Operational)
             }
@@ -289,55 +250,41 @@ impl Login {
             }
         } else if self.step == Step::AwaitChallenge && !(transit && find(text, "CHAP_C").is_none())
         {
-            let chap = config.chap.ok_or(LoginError::Protocol)?;
-            let alg = find(text, "CHAP_A")
-                .and_then(|v| parse_u32(v).ok())
-                .and_then(|v| u8::try_from(v).ok())
-                .ok_or(LoginError::BadChap)?;
-            if !chap.algorithms.contains(&alg) {
-                return Err(LoginError::NoCommonAuthMethod);
-            }
-            let id = find(text, "CHAP_I")
-                .and_then(|v| parse_u32(v).ok())
-                .and_then(|v| u8::try_from(v).ok())
-                .ok_or(LoginError::BadChap)?;
-            let c = find(text, "CHAP_C").ok_or(LoginError::BadChap)?;
-            let len = decode_binary(c, &mut self.challenge).ok_or(LoginError::BadChap)?;
-            if len == 0 {
-                return Err(LoginError::BadChap);
-            }
-            // Reflection guard: a target replaying our own challenge wants us to answer it.
-            if let Some(m) = chap.mutual
-                && self.challenge[..len] == m.challenge
-            {
-                return Err(LoginError::BadChap);
-            }
-            self.algorithm = alg;
-            self.chap_id = id;
-            self.challenge_len = len;
+            let exchange = self.chap.as_mut().ok_or(LoginError::Protocol)?;
+            let mut replies = TextWriter::new(&mut self.replies);
+            with_chap(config, |cfg| {
+                for pair in TextIter::new(text) {
+                    let (key, value) = pair.map_err(|_| LoginError::BadChap)?;
+                    exchange.receive(cfg, key, value).map_err(login_error)?;
+                }
+                if !exchange.has_challenge() {
+                    return Err(LoginError::BadChap);
+                }
+                exchange.respond(cfg, &mut replies).map_err(|e| match e {
+                    chap::RespondError::Chap(e) => login_error(e),
+                    chap::RespondError::Sink(_) => LoginError::Protocol,
+                })
+            })?;
+            self.replies_len = replies.len();
             self.step = Step::SendResponse;
             return Ok(LoginStep::Continue);
-        } else if self.step == Step::AwaitTransit
-            && let Some(m) = config.chap.and_then(|c| c.mutual)
-            && transit
-        {
-            let chap = config.chap.ok_or(LoginError::Protocol)?;
-            let name = find(text, "CHAP_N").ok_or(LoginError::TargetAuthenticationFailed)?;
-            let resp = find(text, "CHAP_R").ok_or(LoginError::TargetAuthenticationFailed)?;
-            let mut got = [0u8; 64];
-            let got_len =
-                decode_binary(resp, &mut got).ok_or(LoginError::TargetAuthenticationFailed)?;
-            let mut want = [0u8; 64];
-            let want_len = chap
-                .digest
-                .digest(self.algorithm, m.id, m.secret, &m.challenge, &mut want)
-                .ok_or(LoginError::NoCommonAuthMethod)?;
-            if name != m.user || !constant_time_eq(&got[..got_len], &want[..want_len]) {
-                return Err(LoginError::TargetAuthenticationFailed);
-            }
+        } else if self.step == Step::AwaitTransit && transit {
+            let exchange = self.chap.as_mut().ok_or(LoginError::Protocol)?;
+            with_chap(config, |cfg| {
+                if cfg.mutual.is_some() {
+                    for pair in TextIter::new(text) {
+                        let (key, value) = pair.map_err(|_| LoginError::BadChap)?;
+                        if matches!(key, "CHAP_N" | "CHAP_R") {
+                            exchange.receive(cfg, key, value).map_err(login_error)?;
+                        }
+                    }
+                }
+                exchange.finish(cfg).map_err(login_error)
+            })?;
         }
         if transit {
-            if required && !self.authenticated {
+            let authenticated = self.chap.as_ref().is_some_and(ChapExchange::has_responded);
+            if required && !authenticated {
                 return Err(LoginError::AuthenticationSkipped);
             }
             match nsg {
@@ -471,22 +418,53 @@ pub fn parse_target_address(value: &str) -> Option<SocketAddr> {
     Some(SocketAddr::new(ip, port))
 }
 
-/// Writes `0x` + lower-case hex of `bytes` into `out` (sized by the caller to fit).
-fn encode_hex<'o>(bytes: &[u8], out: &'o mut [u8]) -> &'o str {
-    crate::chap::encode_hex(bytes, out).unwrap_or("")
+/// Runs `f` with the session's CHAP settings as a [`ChapConfig`] (secrets copied into
+/// zeroizing [`Secret`]s for the call).
+fn with_chap<R>(
+    config: &SessionConfig<'_>,
+    f: impl FnOnce(&ChapConfig<'_>) -> Result<R, LoginError>,
+) -> Result<R, LoginError> {
+    let chap = config.chap.ok_or(LoginError::Protocol)?;
+    let secret = Secret::new(chap.secret).map_err(|_| LoginError::BadChapConfig)?;
+    let target_secret = match chap.mutual {
+        Some(m) => Some(Secret::new(m.secret).map_err(|_| LoginError::BadChapConfig)?),
+        None => None,
+    };
+    let mutual = match (&chap.mutual, &target_secret) {
+        (Some(m), Some(target_secret)) => Some(chap::MutualChap {
+            secret: target_secret,
+            target_name: Some(m.user),
+            identifier: m.id,
+            challenge: &m.challenge,
+        }),
+        _ => None,
+    };
+    f(&ChapConfig {
+        name: chap.user,
+        secret: &secret,
+        mutual,
+        algorithms: chap.algorithms,
+        digest: chap.digest,
+    })
 }
 
-/// Decodes a binary value (`0x` hex or `0b` base64, RFC 7143 §6.1) into `out`.
-fn decode_binary(value: &str, out: &mut [u8]) -> Option<usize> {
-    crate::chap::decode_value(value, out).ok()
-}
-
-/// Compares without an early exit, so timing does not leak how many bytes matched.
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
+/// The login failure a CHAP failure amounts to.
+fn login_error(e: ChapError) -> LoginError {
+    match e {
+        ChapError::UnsupportedAlgorithm(_) | ChapError::AlgorithmRejected => {
+            LoginError::NoCommonAuthMethod
+        }
+        ChapError::BadConfig | ChapError::SameSecretBothWays => LoginError::BadChapConfig,
+        ChapError::WrongTargetName
+        | ChapError::ReflectedResponse
+        | ChapError::TargetAuthFailed
+        | ChapError::TargetDidNotAuthenticate => LoginError::TargetAuthenticationFailed,
+        ChapError::InvalidValue(_)
+        | ChapError::ChallengeTooLong
+        | ChapError::Missing(_)
+        | ChapError::Unexpected(_)
+        | ChapError::ReflectedChallenge => LoginError::BadChap,
     }
-    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 #[cfg(test)]
@@ -494,32 +472,7 @@ mod tests {
     extern crate std;
     use super::*;
 
-    #[test]
-    fn binary_values_decode() {
-        let mut out = [0u8; 8];
-        assert_eq!(decode_binary("0x0102ff", &mut out), Some(3));
-        assert_eq!(&out[..3], &[1, 2, 0xff]);
-        assert_eq!(decode_binary("0xabc", &mut out), Some(2));
-        assert_eq!(&out[..2], &[0x0a, 0xbc]);
-        // "hi!" in base64 is "aGkh"; "hi" is "aGk=".
-        assert_eq!(decode_binary("0baGkh", &mut out), Some(3));
-        assert_eq!(&out[..3], b"hi!");
-        assert_eq!(decode_binary("0baGk=", &mut out), Some(2));
-        assert_eq!(&out[..2], b"hi");
-        assert_eq!(decode_binary("12", &mut out), None);
-        assert_eq!(decode_binary("0x123456789abcdef012", &mut out), None);
-    }
-
     proptest::proptest! {
-        #[test]
-        fn hex_round_trip(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 1..64)) {
-            let mut text = [0u8; 130];
-            let s = encode_hex(&bytes, &mut text);
-            let mut back = [0u8; 64];
-            let n = decode_binary(s, &mut back).unwrap();
-            proptest::prop_assert_eq!(&back[..n], bytes.as_slice());
-        }
-
         #[test]
         fn target_address_round_trip(addr in proptest::prelude::any::<SocketAddr>(), tpgt in 0u16..) {
             // Display of SocketAddr brackets IPv6 literals, as TargetAddress does.

@@ -4,8 +4,9 @@
 mod session_target;
 
 use initiator::driver::{Buffers, Client, ClientConfig};
-use initiator::error::{Error, LoginError, SenseInfo};
+use initiator::error::{Error, LoginError};
 use initiator::pdu::{Frame, FrameStatus, Repr, frame_status};
+use initiator::scsi::SenseKey;
 use initiator::session::SessionConfig;
 use initiator::time::Instant;
 use initiator::transport::{Connector, Transport};
@@ -40,6 +41,8 @@ struct Target {
     faults: Faults,
     connects: Vec<SocketAddr>,
     logins: usize,
+    /// NOP-Outs with a valid ITT (pings that want an answer).
+    nop_pings: usize,
     commands: usize,
     max_in_flight: usize,
     /// CmdSN window width granted.
@@ -222,6 +225,7 @@ impl Conn {
             }
             Repr::NopOut(n) => {
                 if n.itt != 0xffff_ffff {
+                    self.target.borrow_mut().nop_pings += 1;
                     let mut b = bhs(0x20, 0x80, 0);
                     put32(&mut b, 16, n.itt);
                     put32(&mut b, 20, 0xffff_ffff);
@@ -400,6 +404,7 @@ fn target(faults: Faults) -> Rc<RefCell<Target>> {
         faults,
         connects: Vec::new(),
         logins: 0,
+        nop_pings: 0,
         commands: 0,
         max_in_flight: 0,
         window: 64,
@@ -502,13 +507,13 @@ fn unit_attention_is_absorbed_with_a_bound() {
     });
     with_client(&t, &config(), |c| {
         let err = c.unwrap().test_unit_ready().unwrap_err();
-        assert_eq!(
-            err,
-            Error::CheckCondition(SenseInfo {
-                key: 6,
-                asc: 0x29,
-                ascq: 0
-            })
+        assert!(
+            matches!(
+                err,
+                Error::CheckCondition(s)
+                    if s.key == SenseKey::UnitAttention && (s.asc, s.ascq) == (0x29, 0)
+            ),
+            "{err:?}"
         );
     });
     assert_eq!(t.borrow().commands, 9, "1 + 8 retries, then a clear error");
@@ -522,13 +527,12 @@ fn not_ready_is_retried_then_reported() {
     });
     with_client(&t, &config(), |c| {
         let err = c.unwrap().test_unit_ready().unwrap_err();
-        assert_eq!(
-            err,
-            Error::NotReady(SenseInfo {
-                key: 2,
-                asc: 4,
-                ascq: 3
-            })
+        assert!(
+            matches!(
+                err,
+                Error::NotReady(s) if s.key == SenseKey::NotReady && (s.asc, s.ascq) == (4, 3)
+            ),
+            "{err:?}"
         );
     });
     assert_eq!(t.borrow().commands, 6);
@@ -624,4 +628,29 @@ fn lun_reset_round_trip() {
         );
         c.test_unit_ready().unwrap();
     });
+}
+
+#[test]
+fn idle_keeps_the_session_alive_with_keepalives() {
+    let t = target(Faults::default());
+    let mut cfg = config();
+    cfg.session.keepalive_interval = std::time::Duration::from_secs(5);
+    with_client(&t, &cfg, |c| {
+        let mut c = c.unwrap();
+        c.read_capacity().unwrap();
+        let start = t.borrow().clock_us;
+        let until = Instant::from_micros(start + 60_000_000);
+        c.idle(until).unwrap();
+        assert!(
+            t.borrow().clock_us >= until.as_micros(),
+            "idle returns at the deadline"
+        );
+        let mut buf = vec![0u8; 4096];
+        c.read(8, &mut buf).unwrap();
+        assert_eq!(buf, t.borrow().disk[8 * BLOCK..8 * BLOCK + 4096]);
+    });
+    let t = t.borrow();
+    assert_eq!(t.connects.len(), 1, "no reconnect while idle");
+    // 60 s of silence at one keepalive per 5 s (RFC 7143 §11.18: NOP-Out with a valid ITT).
+    assert!(t.nop_pings >= 10, "{} keepalives", t.nop_pings);
 }

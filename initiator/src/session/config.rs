@@ -2,44 +2,10 @@
 
 use core::time::Duration;
 
-/// Computes CHAP responses (RFC 1994: `H(id || secret || challenge)`) for the algorithms it knows.
-///
-/// CHAP_A numbers: 5 = MD5, 6 = SHA-1, 7 = SHA-256, 8 = SHA3-256.
-pub trait ChapDigest {
-    /// Writes the digest into `out` and returns its length, or `None` for an unknown algorithm.
-    fn digest(
-        &self,
-        algorithm: u8,
-        id: u8,
-        secret: &[u8],
-        challenge: &[u8],
-        out: &mut [u8; 64],
-    ) -> Option<usize>;
-}
-
-/// The CHAP hashes of [`crate::chap`]: MD5 (5), SHA-1 (6), SHA-256 (7), SHA3-256 (8).
-#[derive(Debug, Clone, Copy, Default)]
-pub struct StandardChap;
-
-impl ChapDigest for StandardChap {
-    fn digest(
-        &self,
-        algorithm: u8,
-        id: u8,
-        secret: &[u8],
-        challenge: &[u8],
-        out: &mut [u8; 64],
-    ) -> Option<usize> {
-        let alg = crate::chap::ChapAlgorithm::from_code(algorithm);
-        let r = crate::chap::response(alg, id, secret, challenge).ok()?;
-        let bytes = r.as_bytes();
-        out.get_mut(..bytes.len())?.copy_from_slice(bytes);
-        Some(bytes.len())
-    }
-}
+pub use crate::chap::{ChapDigest, StandardChap};
 
 /// CHAP_A values offered by default, strongest first: SHA3-256, SHA-256, SHA-1, MD5.
-pub const DEFAULT_CHAP_ALGORITHMS: [u8; 4] = [8, 7, 6, 5];
+pub const DEFAULT_CHAP_ALGORITHMS: [u8; 4] = crate::chap::DEFAULT_ALGORITHMS;
 
 /// Mutual CHAP: the target proves it knows `secret` by answering `challenge`.
 #[derive(Clone, Copy)]
