@@ -234,6 +234,20 @@ fn system_mode_reads_sysfs_and_cross_checks_macs() {
         .env("ISCSI_BOOT_SYSFS", &sys));
     assert_eq!((code, out.as_str()), (0, ""));
 
+    // A second port the table does not describe.
+    let other = sys.join("bus/pci/devices/0000:00:07.0/net/ibfttest8");
+    fs::create_dir_all(&other).unwrap();
+    fs::write(other.join("address"), "52:54:00:12:34:07\n").unwrap();
+    let (code, out, _) = run(bin()
+        .args(["ibft", "lint", "--system"])
+        .env("ISCSI_BOOT_SYSFS", &sys));
+    assert_eq!(code, 3);
+    assert!(
+        out.starts_with("IBFT103 warning port ibfttest8 (PCI 00:07.0) has no NIC record"),
+        "{out}"
+    );
+    fs::remove_dir_all(sys.join("bus/pci/devices/0000:00:07.0")).unwrap();
+
     fs::write(port.join("address"), "52:54:00:99:99:99\n").unwrap();
     let (code, out, _) = run(bin()
         .args(["ibft", "lint", "--system"])
