@@ -7,7 +7,7 @@
 //!   referring to its NIC by [`NicHandle`], and emits a checksummed table into a `&mut [u8]`;
 //! - [`Table::parse`] is strict (at least as strict as Linux), [`Table::decode`] is lenient and
 //!   reports each [`Problem`];
-//! - [`lint`] reports structural and semantic defects with stable [`Code`]s;
+//! - [`lint()`] reports structural and semantic defects with stable [`Code`]s;
 //! - [`find`] scans memory for a table; [`legacy_placement_ok`] checks a BIOS placement.
 //!
 //! ```
