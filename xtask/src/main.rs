@@ -1,21 +1,32 @@
 //! `cargo xtask <command>`: the project's automation, so that a fresh machine needs only cargo.
 //!
-//! - `setup`: install the Debian packages and rustup targets the tests and demos need.
+//! - `setup`: install the Debian packages, rustup targets and components the tests and demos need.
 //! - `test`: set up, then run every check and test (this is what CI runs).
 //! - `demo`: set up, then run the main job end to end.
+//! - `e2e`: set up, then boot `uefi-sanboot` in QEMU/OVMF and check the chain-loaded payload.
+//! - `bench`: set up, then compare `iscsi-boot bench` with libiscsi's `iscsi-perf` on one tgtd
+//!   (writes `docs/BENCHMARKS.md`; not part of CI).
 
 use std::process::{Command, ExitCode};
 
+mod bench;
+mod ci;
+mod e2e;
 mod setup;
+mod tgtd;
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    let rest = args.get(1..).unwrap_or_default();
     let result = match args.first().map(String::as_str) {
         Some("setup") => setup::run(),
-        Some("test") => setup::run().and_then(|()| test()),
+        Some("test") => setup::run().and_then(|()| ci::run()),
         Some("demo") => setup::run().and_then(|()| demo()),
+        Some("e2e") => setup::run().and_then(|()| e2e::run(rest)),
+        Some("bench") => setup::run().and_then(|()| bench::run(rest)),
         _ => {
-            eprintln!("usage: cargo xtask <setup|test|demo>");
+            eprintln!("usage: cargo xtask <setup|test|demo|e2e|bench>");
+            eprintln!("       cargo xtask bench [--seconds N] [--rounds N] [--lun-mib N]");
             return ExitCode::from(2);
         }
     };
@@ -30,17 +41,31 @@ fn main() -> ExitCode {
 
 /// Runs a command from the workspace root, failing with its name when it fails.
 pub(crate) fn run(program: &str, args: &[&str]) -> Result<(), String> {
-    eprintln!("+ {program} {}", args.join(" "));
-    let status = Command::new(program)
-        .args(args)
+    run_with(Command::new(program).args(args))
+}
+
+/// Runs a prepared command from the workspace root, failing with its name when it fails.
+pub(crate) fn run_with(cmd: &mut Command) -> Result<(), String> {
+    let shown = show(cmd);
+    eprintln!("+ {shown}");
+    let status = cmd
         .current_dir(workspace_root())
         .status()
-        .map_err(|e| format!("cannot start {program}: {e}"))?;
+        .map_err(|e| format!("cannot start `{shown}`: {e}"))?;
     if status.success() {
         Ok(())
     } else {
-        Err(format!("`{program} {}` failed: {status}", args.join(" ")))
+        Err(format!("`{shown}` failed: {status}"))
     }
+}
+
+/// A command line as a user would type it.
+pub(crate) fn show(cmd: &Command) -> String {
+    std::iter::once(cmd.get_program())
+        .chain(cmd.get_args())
+        .map(|a| a.to_string_lossy())
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// The workspace root (the parent of this crate's manifest directory).
@@ -49,35 +74,6 @@ pub(crate) fn workspace_root() -> std::path::PathBuf {
         .parent()
         .expect("xtask lives one level below the workspace root")
         .to_path_buf()
-}
-
-fn test() -> Result<(), String> {
-    run("cargo", &["fmt", "--all", "--check"])?;
-    run(
-        "cargo",
-        &[
-            "clippy",
-            "--workspace",
-            "--all-targets",
-            "--",
-            "-D",
-            "warnings",
-        ],
-    )?;
-    run("cargo", &["test", "--workspace"])?;
-    run(
-        "cargo",
-        &[
-            "build",
-            "-p",
-            "ibft",
-            "-p",
-            "initiator",
-            "--target",
-            "x86_64-unknown-uefi",
-        ],
-    )?;
-    Ok(())
 }
 
 fn demo() -> Result<(), String> {

@@ -18,10 +18,19 @@ const PACKAGES: &[&str] = &[
     "iproute2",
     "cpio",
     "ipxe",
+    // Decompressing kernel modules for the Linux guest (Debian 13 ships them as .ko.xz).
+    "xz-utils",
+    "zstd",
+    "gzip",
+    // libfuzzer-sys compiles libFuzzer (C++) when the fuzz targets are built.
+    "g++",
 ];
 
 /// Rustup targets the firmware builds use.
 const TARGETS: &[&str] = &["x86_64-unknown-uefi"];
+
+/// Rustup components CI uses (a `minimal` rustup profile lacks them).
+const COMPONENTS: &[&str] = &["rustfmt", "clippy"];
 
 /// Installs missing Debian packages and rustup targets.
 pub fn run() -> Result<(), String> {
@@ -39,24 +48,39 @@ pub fn run() -> Result<(), String> {
             } else {
                 ("apt-get", args)
             };
-            crate::run(program, rest)
+            let mut cmd = Command::new(program);
+            cmd.args(rest).env("DEBIAN_FRONTEND", "noninteractive");
+            crate::run_with(&mut cmd)
         };
         apt(&["update", "-q"])?;
         let mut install = vec!["install", "-y", "-q", "--no-install-recommends"];
         install.extend(missing.iter().copied());
         apt(&install)?;
     }
+    rustup_add("target", TARGETS)?;
+    rustup_add("component", COMPONENTS)
+}
+
+/// Adds the rustup targets or components (`kind`) that are not installed yet.
+fn rustup_add(kind: &str, wanted: &[&str]) -> Result<(), String> {
     let have = Command::new("rustup")
-        .args(["target", "list", "--installed"])
+        .args([kind, "list", "--installed"])
         .output()
-        .map_err(|e| format!("cannot run rustup: {e}"))?;
+        .map_err(|e| format!("cannot run rustup (needed for {}): {e}", wanted.join(", ")))?;
     let have = String::from_utf8_lossy(&have.stdout);
-    for target in TARGETS {
-        if !have.lines().any(|l| l.trim() == *target) {
-            crate::run("rustup", &["target", "add", target])?;
-        }
+    // Components are listed with their host triple (`clippy-x86_64-unknown-linux-gnu`).
+    let installed = |w: &str| {
+        have.lines()
+            .map(str::trim)
+            .any(|l| l == w || l.strip_prefix(w).is_some_and(|rest| rest.starts_with('-')))
+    };
+    let missing: Vec<&str> = wanted.iter().copied().filter(|w| !installed(w)).collect();
+    if missing.is_empty() {
+        return Ok(());
     }
-    Ok(())
+    let mut args = vec![kind, "add"];
+    args.extend(missing);
+    crate::run("rustup", &args)
 }
 
 fn installed(package: &str) -> bool {

@@ -1,0 +1,127 @@
+//! What the commands need from a logged-in LUN, kept behind a trait so the transfer logic is
+//! tested without a target.
+
+use super::failure::Failure;
+
+/// What INQUIRY, READ CAPACITY and REPORT LUNS said about the LUN.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LunInfo {
+    /// T10 vendor identification.
+    pub vendor: String,
+    /// Product identification.
+    pub product: String,
+    /// Product revision level.
+    pub revision: String,
+    /// Unit serial number (VPD page 0x80), when the target reports one.
+    pub serial: Option<String>,
+    /// Logical block size in bytes.
+    pub block_size: u32,
+    /// Number of logical blocks.
+    pub blocks: u64,
+    /// Every LUN the target reports.
+    pub luns: Vec<u64>,
+}
+
+impl LunInfo {
+    /// Capacity in bytes.
+    pub fn capacity(&self) -> u64 {
+        self.blocks.saturating_mul(u64::from(self.block_size))
+    }
+}
+
+/// A LUN reachable through a logged-in session.
+pub trait BlockDevice {
+    /// What the LUN reported at login.
+    fn info(&self) -> &LunInfo;
+
+    /// Reads `buf.len() / block_size` blocks starting at `lba` (`buf` is a whole number of blocks).
+    fn read(&mut self, lba: u64, buf: &mut [u8]) -> Result<(), Failure>;
+
+    /// Writes `data` (a whole number of blocks) starting at `lba`.
+    fn write(&mut self, lba: u64, data: &[u8]) -> Result<(), Failure>;
+
+    /// Logs out cleanly.
+    fn close(self: Box<Self>) -> Result<(), Failure>;
+}
+
+/// One target a SendTargets discovery returned.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DiscoveredTarget {
+    /// The target's iSCSI name.
+    pub name: String,
+    /// Its portals as `address:port,tag`.
+    pub portals: Vec<String>,
+}
+
+/// An in-memory LUN for tests of the command logic.
+#[cfg(test)]
+#[derive(Debug)]
+pub struct MemDevice {
+    /// What `info` returns.
+    pub info: LunInfo,
+    /// The LUN's bytes.
+    pub bytes: Vec<u8>,
+    /// Fail writes at or past this LBA.
+    pub fail_writes_from: Option<u64>,
+}
+
+#[cfg(test)]
+impl MemDevice {
+    /// A zeroed LUN of `blocks` blocks of `block_size` bytes.
+    pub fn new(block_size: u32, blocks: u64) -> MemDevice {
+        MemDevice {
+            info: LunInfo {
+                vendor: "TEST".into(),
+                product: "MEM".into(),
+                revision: "1".into(),
+                serial: None,
+                block_size,
+                blocks,
+                luns: vec![0],
+            },
+            bytes: vec![0; (blocks * u64::from(block_size)) as usize],
+            fail_writes_from: None,
+        }
+    }
+
+    fn range(&self, lba: u64, len: usize) -> Result<std::ops::Range<usize>, Failure> {
+        let start = (lba * u64::from(self.info.block_size)) as usize;
+        let end = start + len;
+        if end > self.bytes.len() || len % self.info.block_size as usize != 0 {
+            return Err(Failure::new(
+                super::failure::Cause::Scsi,
+                "LBA out of range",
+            ));
+        }
+        Ok(start..end)
+    }
+}
+
+#[cfg(test)]
+impl BlockDevice for MemDevice {
+    fn info(&self) -> &LunInfo {
+        &self.info
+    }
+
+    fn read(&mut self, lba: u64, buf: &mut [u8]) -> Result<(), Failure> {
+        let r = self.range(lba, buf.len())?;
+        buf.copy_from_slice(&self.bytes[r]);
+        Ok(())
+    }
+
+    fn write(&mut self, lba: u64, data: &[u8]) -> Result<(), Failure> {
+        if self.fail_writes_from.is_some_and(|from| lba >= from) {
+            return Err(Failure::new(
+                super::failure::Cause::Timeout,
+                "target stopped answering",
+            ));
+        }
+        let r = self.range(lba, data.len())?;
+        self.bytes[r].copy_from_slice(data);
+        Ok(())
+    }
+
+    fn close(self: Box<Self>) -> Result<(), Failure> {
+        Ok(())
+    }
+}

@@ -1,0 +1,423 @@
+//! The UEFI side of the application: one function per stage, run in order by [`run`].
+//!
+//! Stages: `config` → `nic` → `net` → `disk` → `blockio` → `ibft` → `boot`. Each prints one
+//! `sanboot: <stage>: …` line; a failure prints `sanboot: FAILED at <stage>: <cause>` and ends
+//! the program with an error status.
+
+mod acpi;
+mod blockio;
+mod chainload;
+mod conf;
+mod net;
+mod nic;
+mod say;
+
+use alloc::boxed::Box;
+use alloc::string::String;
+use alloc::vec::Vec;
+use sanboot::block::{BlockDevice, RamDisk};
+use sanboot::config::{Config, IbftNics};
+use sanboot::ibft_table;
+use sanboot::naming;
+use uefi::boot;
+use uefi::fs::FileSystem;
+use uefi::proto::device_path::DevicePath;
+use uefi::proto::device_path::build::{self, DevicePathBuilder};
+use uefi::proto::device_path::messaging::{IscsiLoginOptions, IscsiProtocol};
+use uefi::proto::device_path::text::{AllowShortcuts, DisplayOnly};
+use uefi::table::cfg::ConfigTableEntry;
+use uefi::{CString16, Status};
+
+/// A stage's failure: which stage, and why.
+struct Failure {
+    stage: &'static str,
+    cause: String,
+}
+
+fn fail<T>(stage: &'static str, cause: impl Into<String>) -> Result<T, Failure> {
+    Err(Failure {
+        stage,
+        cause: cause.into(),
+    })
+}
+
+/// Runs all stages; returns the chain-loaded image's status if it returns.
+pub fn run() -> Status {
+    match stages() {
+        Ok(status) => status,
+        Err(f) => {
+            say::failed(f.stage, format_args!("{}", f.cause));
+            Status::ABORTED
+        }
+    }
+}
+
+fn path_text(path: &DevicePath) -> String {
+    path.to_string16(DisplayOnly(false), AllowShortcuts(false))
+        .map(|s| String::from(&s))
+        .unwrap_or_else(|_| String::from("<no DevicePathToText>"))
+}
+
+fn bdf_text(bdf: Option<u16>) -> String {
+    match bdf {
+        Some(b) => alloc::format!("{:02x}:{:02x}.{}", b >> 8, (b >> 3) & 0x1f, b & 7),
+        None => String::from("?"),
+    }
+}
+
+fn stages() -> Result<Status, Failure> {
+    // config
+    let sources = conf::read().or_else(|e| fail("config", e))?;
+    let mut cfg = match sources.file {
+        Some(text) => Config::from_file(text)
+            .or_else(|e| fail("config", alloc::format!("{}: {e}", conf::CONF_PATH)))?,
+        None => Config::default(),
+    };
+    if let Some(args) = sources.args {
+        cfg.apply_args(args)
+            .or_else(|e| fail("config", alloc::format!("load options: {e}")))?;
+    }
+    let Some(root) = cfg.root_paths().next().copied() else {
+        return fail(
+            "config",
+            "no root-path given (in \\sanboot.conf or on the command line)",
+        );
+    };
+    say::stage(
+        "config",
+        format_args!(
+            "root-path {}:{} lun {} {}; ibft-nics {:?}; boot-file {}; keep-san {}",
+            root.server,
+            root.port,
+            root.lun,
+            root.target,
+            cfg.ibft_nics,
+            cfg.boot_file,
+            if cfg.keep_san { "yes" } else { "no" }
+        ),
+    );
+
+    // nic
+    let ports = nic::discover();
+    if ports.is_empty() {
+        return fail("nic", "no network port (no Simple Network Protocol handle)");
+    }
+    for (i, p) in ports.iter().enumerate() {
+        say::stage(
+            "nic",
+            format_args!(
+                "port{i} {} pci {} {}",
+                p.mac,
+                bdf_text(p.pci_bdf),
+                path_text(&p.path)
+            ),
+        );
+    }
+    let chosen = match cfg.nic {
+        Some(mac) => match ports.iter().position(|p| p.mac == mac) {
+            Some(i) => Some(i),
+            None => return fail("nic", alloc::format!("no port with MAC {mac}")),
+        },
+        None => None,
+    };
+
+    // net
+    let (san_index, configs) = bring_up_ports(&cfg, &ports, chosen, &root)?;
+    let san_port = &ports[san_index];
+    let initiator_name: &str = match (cfg.initiator_name, smbios_uuid()) {
+        (Some(name), _) => name,
+        (None, Some(uuid)) => {
+            let buf = Box::leak(Box::new([0u8; naming::NAME_LEN]));
+            naming::initiator_name_from_smbios_uuid(&uuid, buf)
+        }
+        (None, None) => {
+            let buf = Box::leak(Box::new([0u8; naming::MAC_NAME_LEN]));
+            naming::initiator_name_from_mac(&san_port.mac.0, buf)
+        }
+    };
+    say::stage(
+        "net",
+        format_args!(
+            "SAN port is port{san_index} {}; initiator {initiator_name}",
+            san_port.mac
+        ),
+    );
+
+    // disk
+    let backend: Box<dyn BlockDevice> = match cfg.ram_disk {
+        Some(image_path) => {
+            let image = read_own_file(image_path).or_else(|e| fail("disk", e))?;
+            let image: &'static mut [u8] = image.leak();
+            let size = image.len();
+            let Some(disk) = RamDisk::new(image, 512) else {
+                return fail(
+                    "disk",
+                    alloc::format!("{image_path} is not a whole number of 512-byte blocks"),
+                );
+            };
+            say::stage(
+                "disk",
+                format_args!(
+                    "RAM disk from {image_path}: {} blocks of 512 bytes ({size} bytes)",
+                    disk.last_lba() + 1
+                ),
+            );
+            Box::new(disk)
+        }
+        None => {
+            return fail(
+                "disk",
+                "the iSCSI backend is not available in this build; set ram-disk = <image>",
+            );
+        }
+    };
+
+    // blockio
+    let disk_path = disk_device_path(&san_port.path, &root).or_else(|e| fail("blockio", e))?;
+    let disk = blockio::install(backend, disk_path)
+        .or_else(|e| fail("blockio", alloc::format!("install: {:?}", e.status())))?;
+    let volumes = chainload::volumes_on(disk.path).len();
+    say::stage(
+        "blockio",
+        format_args!("installed {}; {volumes} volume(s)", path_text(disk.path)),
+    );
+
+    // ibft
+    let mut table = alloc::vec![0u8; 4096];
+    let built = ibft_table::build(&cfg, initiator_name, &configs, san_index, &mut table)
+        .or_else(|e| fail("ibft", alloc::format!("build: {e}")))?;
+    let table = &table[..built.len];
+    let installed = acpi::install(table)
+        .or_else(|e| fail("ibft", alloc::format!("InstallAcpiTable: {:?}", e.status())))?;
+    say::stage(
+        "ibft",
+        format_args!(
+            "installed {} bytes; SAN port{san_index} is nic{}",
+            built.len, built.san_record
+        ),
+    );
+    if let Ok(parsed) = ibft::Table::parse(table) {
+        let dump = alloc::format!("{parsed}");
+        for line in dump.lines() {
+            say::stage("ibft", format_args!("{line}"));
+        }
+    }
+    ibft::lint(table, &mut |finding| {
+        say::stage("ibft", format_args!("lint {finding}"));
+    });
+
+    // boot
+    let loaded = match chainload::load(disk.path, cfg.boot_file, cfg.boot_args) {
+        Ok(loaded) => loaded,
+        Err(cause) => {
+            cleanup(&cfg, &disk, installed);
+            return fail("boot", cause);
+        }
+    };
+    say::stage(
+        "boot",
+        format_args!(
+            "starting {} ({} bytes) from volume {}",
+            cfg.boot_file,
+            loaded.size,
+            boot::open_protocol_exclusive::<DevicePath>(loaded.volume)
+                .map(|p| path_text(&p))
+                .unwrap_or_default()
+        ),
+    );
+    let status = chainload::start(&loaded);
+    say::stage(
+        "boot",
+        format_args!("{} returned {status:?}", cfg.boot_file),
+    );
+    cleanup(&cfg, &disk, installed);
+    Ok(status)
+}
+
+/// Runs DHCP on the ports: the configured SAN port first, then (with `ibft-nics = all`, or
+/// until a SAN port is found) the others. Without `nic`, the SAN port is the first port with a
+/// lease on the target's subnet, else the first port with a lease. Returns the SAN port's index
+/// and every port's iBFT NIC value (ports without a lease keep only MAC and PCI).
+///
+/// With the RAM-disk backend every port is shut down again afterwards: nothing may touch the
+/// NICs once the loader runs.
+fn bring_up_ports(
+    cfg: &Config<'_>,
+    ports: &[nic::Port],
+    chosen: Option<usize>,
+    root: &sanboot::root_path::RootPath<'_>,
+) -> Result<(usize, Vec<ibft::NicConfig<'static>>), Failure> {
+    let mut configs: Vec<ibft::NicConfig<'static>> =
+        ports.iter().map(nic::Port::nic_config).collect();
+    let mut order: Vec<usize> = (0..ports.len()).collect();
+    if let Some(i) = chosen {
+        order.retain(|&j| j != i);
+        order.insert(0, i);
+    }
+    let want_all = cfg.ibft_nics == IbftNics::All;
+    let seed = uefi::runtime::get_time().map_or(0x5eed, |t| {
+        u64::from(t.nanosecond()) ^ (u64::from(t.second()) << 32) ^ (u64::from(t.minute()) << 40)
+    });
+    let mut san = chosen;
+    let mut first_lease = None;
+    let mut up = Vec::new();
+    for i in order {
+        // The configured port is always tried; the others only while no SAN port is known,
+        // or when every port is listed.
+        if Some(i) != chosen && san.is_some() && !want_all {
+            break;
+        }
+        match net::bring_up(ports[i].handle, seed ^ i as u64, DHCP_TIMEOUT) {
+            Ok(port) => {
+                let n = &port.nic;
+                let address = n.address.map(|a| alloc::format!("{a}")).unwrap_or_default();
+                say::stage(
+                    "net",
+                    format_args!(
+                        "port{i} {} lease {address} gateway {} dhcp {}",
+                        ports[i].mac,
+                        opt_ip(n.gateway),
+                        opt_ip(n.dhcp_server)
+                    ),
+                );
+                if san.is_none() && n.address.is_some_and(|a| a.contains(root.server)) {
+                    san = Some(i);
+                }
+                first_lease.get_or_insert(i);
+                configs[i] = port.nic;
+                up.push(port);
+            }
+            Err(cause) => say::stage(
+                "net",
+                format_args!("port{i} {} no lease: {cause}", ports[i].mac),
+            ),
+        }
+    }
+    let Some(san) = san.or(first_lease) else {
+        return fail("net", "no port got a DHCP lease");
+    };
+    if cfg.ram_disk.is_none() && configs[san].address.is_none() {
+        return fail(
+            "net",
+            alloc::format!("SAN port{san} {} got no DHCP lease", ports[san].mac),
+        );
+    }
+    // RAM-disk backend: no port carries a session, so none stays up.
+    for port in up {
+        net::shut_down(port);
+    }
+    Ok((san, configs))
+}
+
+fn opt_ip(ip: Option<core::net::IpAddr>) -> String {
+    ip.map_or_else(|| String::from("-"), |ip| alloc::format!("{ip}"))
+}
+
+/// How long a port may take to get a DHCP lease.
+const DHCP_TIMEOUT: core::time::Duration = core::time::Duration::from_secs(15);
+
+/// After a failed or returning boot: keep the disk and the table (`keep-san`), or remove both.
+fn cleanup(cfg: &Config<'_>, disk: &blockio::InstalledDisk, table: acpi::InstalledTable) {
+    if cfg.keep_san {
+        say::stage("keep-san", format_args!("disk and iBFT left installed"));
+        return;
+    }
+    let disk_removed = disk.remove().is_ok();
+    let table_removed = table.remove().is_ok();
+    say::stage(
+        "keep-san",
+        format_args!(
+            "off: disk {}, iBFT {}",
+            if disk_removed {
+                "removed"
+            } else {
+                "could not be removed"
+            },
+            if table_removed {
+                "removed"
+            } else {
+                "could not be removed"
+            }
+        ),
+    );
+}
+
+/// Reads a file from the volume this application was loaded from.
+fn read_own_file(path: &str) -> Result<Vec<u8>, String> {
+    let sfs = boot::get_image_file_system(boot::image_handle())
+        .map_err(|e| alloc::format!("own volume: {:?}", e.status()))?;
+    let name = CString16::try_from(path).map_err(|_| alloc::format!("bad path {path}"))?;
+    FileSystem::new(sfs)
+        .read(name.as_ref())
+        .map_err(|e| alloc::format!("read {path}: {e}"))
+}
+
+/// The disk's device path: the SAN port's path followed by a Messaging/iSCSI node, as EDK2's
+/// and iPXE's iSCSI drivers build it.
+fn disk_device_path(
+    port_path: &DevicePath,
+    root: &sanboot::root_path::RootPath<'_>,
+) -> Result<&'static DevicePath, String> {
+    // EDK2 (IScsiDxe, DevicePathToText) stores and reads the target name NUL-terminated.
+    let mut name = Vec::with_capacity(root.target.len() + 1);
+    name.extend_from_slice(root.target.as_bytes());
+    name.push(0);
+    let name: &'static [u8] = name.leak();
+    let storage: &'static mut Vec<u8> = Box::leak(Box::new(Vec::new()));
+    let mut builder = DevicePathBuilder::with_vec(storage);
+    for node in port_path.node_iter() {
+        builder = builder
+            .push(&node)
+            .map_err(|e| alloc::format!("device path: {e:?}"))?;
+    }
+    builder
+        .push(&build::messaging::Iscsi {
+            protocol: IscsiProtocol::TCP,
+            options: IscsiLoginOptions::AUTH_METHOD_NONE,
+            logical_unit_number: root.sam_lun(),
+            target_portal_group_tag: 1,
+            iscsi_target_name: name,
+        })
+        .and_then(|b| b.finalize())
+        .map_err(|e| alloc::format!("device path: {e:?}"))
+}
+
+/// The SMBIOS type 1 UUID, from the SMBIOS 3 or 2 entry point in the configuration table.
+fn smbios_uuid() -> Option<[u8; 16]> {
+    let entry = uefi::system::with_config_table(|entries: &[ConfigTableEntry]| {
+        entries
+            .iter()
+            .find(|e| e.guid == ConfigTableEntry::SMBIOS3_GUID)
+            .map(|e| (true, e.address as usize))
+            .or_else(|| {
+                entries
+                    .iter()
+                    .find(|e| e.guid == ConfigTableEntry::SMBIOS_GUID)
+                    .map(|e| (false, e.address as usize))
+            })
+    })?;
+    let (v3, address) = entry;
+    if address == 0 {
+        return None;
+    }
+    // SAFETY: the firmware publishes the entry point at this (identity-mapped) address; both
+    // entry point formats are at least 0x18/0x1F bytes long.
+    let ep = unsafe { core::slice::from_raw_parts(address as *const u8, 0x18) };
+    let (table, len) = if v3 {
+        let len = u32::from_le_bytes(ep.get(0x0c..0x10)?.try_into().ok()?) as usize;
+        let table = u64::from_le_bytes(ep.get(0x10..0x18)?.try_into().ok()?) as usize;
+        (table, len)
+    } else {
+        // SAFETY: as above; the 2.x entry point is 0x1F bytes.
+        let ep = unsafe { core::slice::from_raw_parts(address as *const u8, 0x1f) };
+        let len = u16::from_le_bytes(ep.get(0x16..0x18)?.try_into().ok()?) as usize;
+        let table = u32::from_le_bytes(ep.get(0x18..0x1c)?.try_into().ok()?) as usize;
+        (table, len)
+    };
+    if table == 0 || len == 0 || len > 1 << 20 {
+        return None;
+    }
+    // SAFETY: the entry point says the structure table spans `len` bytes at `table`.
+    let table = unsafe { core::slice::from_raw_parts(table as *const u8, len) };
+    sanboot::smbios::system_uuid(table)
+}

@@ -1,0 +1,113 @@
+//! The `net` stage: brings ports up with DHCP over smoltcp on SNP (`netstack-adapter`), so each
+//! port's iBFT NIC record carries the addresses that port actually got.
+
+use alloc::boxed::Box;
+use alloc::string::String;
+use alloc::vec;
+use core::time::Duration;
+use initiator::time::Instant;
+use netstack_adapter::uefi::{SnpBuffers, SnpDevice, port_settings};
+use netstack_adapter::{Addressing, Clock, Port, PortStorage, TcpBuffers};
+use uefi::Handle;
+use uefi::boot::{self, ScopedProtocol};
+use uefi::proto::network::snp::SimpleNetwork;
+
+/// Time from `Stall`: firmware has no cheap monotonic clock, so idle time is counted as it is
+/// spent and every reading advances by a microsecond (time only moves forward, never faster
+/// than real time).
+#[derive(Debug)]
+pub struct StallClock(u64);
+
+impl Clock for StallClock {
+    fn now(&mut self) -> Instant {
+        self.0 += 1;
+        Instant::from_micros(self.0)
+    }
+
+    fn idle(&mut self, timeout: Duration) {
+        let step = timeout.min(Duration::from_micros(200));
+        boot::stall(step);
+        self.0 += step.as_micros() as u64;
+    }
+}
+
+/// A port driven by smoltcp over its SNP.
+pub type SnpPort = Port<'static, SnpDevice<'static, ScopedProtocol<SimpleNetwork>>, StallClock>;
+
+/// TCP receive buffer: the advertised window (256 KiB keeps a 1 Gb/s LAN busy).
+const RX_BUFFER: usize = 256 * 1024;
+/// TCP send buffer: a few write PDUs.
+const TX_BUFFER: usize = 64 * 1024;
+
+/// A port with a lease.
+#[derive(Debug)]
+pub struct UpPort {
+    /// The port, ready to open TCP connections.
+    pub port: SnpPort,
+    /// Its iBFT NIC value (MAC, PCI, address, gateway, DNS, DHCP server, origin, host name).
+    pub nic: ibft::NicConfig<'static>,
+}
+
+/// Takes the port's SNP from the firmware's network stack, and runs DHCP until `timeout`.
+pub fn bring_up(handle: Handle, seed: u64, timeout: Duration) -> Result<UpPort, String> {
+    let settings = port_settings(handle, Addressing::Dhcp, seed)
+        .map_err(|e| alloc::format!("port identity: {:?}", e.status()))?;
+    let snp = boot::open_protocol_exclusive::<SimpleNetwork>(handle)
+        .map_err(|e| alloc::format!("open SNP: {:?}", e.status()))?;
+    // The port lives until the OS takes over (the SAN port) or is shut down; its buffers are
+    // leaked rather than tied to a stack frame.
+    let buffers: &'static mut SnpBuffers = Box::leak(Box::new(SnpBuffers::new()));
+    let device = SnpDevice::new(snp, buffers, false)
+        .map_err(|e| alloc::format!("SNP start: {:?}", e.status()))?;
+    let storage: &'static mut PortStorage<'static> = Box::leak(Box::new(PortStorage::new()));
+    let tcp = TcpBuffers {
+        rx: vec![0u8; RX_BUFFER].leak(),
+        tx: vec![0u8; TX_BUFFER].leak(),
+    };
+    let mut clock = StallClock(0);
+    let deadline = clock.now() + timeout;
+    let port = Port::new(device, clock, &settings, storage, tcp)
+        .map_err(|e| alloc::format!("port: {e}"))?;
+    let config = port
+        .configure(deadline)
+        .map_err(|e| alloc::format!("{e}"))?;
+    // The NIC value borrows its host name from the configuration; keep that for good.
+    let config: &'static netstack_adapter::PortConfig = Box::leak(Box::new(config));
+    Ok(UpPort {
+        port,
+        nic: to_ibft(&config.nic()),
+    })
+}
+
+/// Stops the port's SNP so nothing touches the NIC any more.
+pub fn shut_down(up: UpPort) {
+    let (device, _) = up.port.into_parts();
+    let _ = device.shutdown();
+}
+
+/// The adapter's NIC value as the iBFT builder's (the same fields).
+fn to_ibft<'a>(n: &netstack_adapter::NicConfig<'a>) -> ibft::NicConfig<'a> {
+    use netstack_adapter::Origin as O;
+    ibft::NicConfig {
+        mac: n.mac,
+        pci: n.pci.map(|p| ibft::PciAddress {
+            bus: p.bus,
+            device: p.device,
+            function: p.function,
+        }),
+        address: n.address.map(|a| ibft::IpCidr::new(a.ip, a.prefix_len)),
+        gateway: n.gateway,
+        dns: n.dns,
+        dhcp_server: n.dhcp_server,
+        origin: match n.origin {
+            O::Other => ibft::Origin::Other,
+            O::Manual => ibft::Origin::Manual,
+            O::WellKnown => ibft::Origin::WellKnown,
+            O::Dhcp => ibft::Origin::Dhcp,
+            O::RouterAdvertisement => ibft::Origin::RouterAdvertisement,
+            O::Unknown(v) => ibft::Origin::Unknown(v),
+        },
+        vlan: n.vlan,
+        hostname: n.hostname,
+    }
+}

@@ -1,0 +1,591 @@
+//! A blocking iSCSI client over any [`Connector`]: connect, log in, read, write, recover.
+//!
+//! Still `no_std` and allocation-free: the caller lends the receive and transmit buffers.
+//!
+//! ```no_run
+//! use initiator::driver::{Buffers, Client, ClientConfig};
+//! use initiator::session::SessionConfig;
+//! # fn demo<C: initiator::transport::Connector>(connector: C) -> Result<(), initiator::error::Error> {
+//! let session = SessionConfig::new("iqn.2024-01.org.example:host", "iqn.2024-01.org.example:disk", [0x80, 0, 0, 0, 0, 1]);
+//! let config = ClientConfig::new("127.0.0.1:3260".parse().unwrap(), session);
+//! let (mut rx, mut tx) = ([0u8; 70_000], [0u8; 70_000]);
+//! let mut client = Client::connect(connector, &config, Buffers { rx: &mut rx, tx: &mut tx })?;
+//! let capacity = client.read_capacity()?;
+//! let mut first = [0u8; 4096];
+//! client.read(0, &mut first[..capacity.block_size as usize])?;
+//! client.logout()?;
+//! # Ok(()) }
+//! ```
+
+mod cdb;
+mod job;
+
+pub use cdb::{Capacity, Inquiry};
+
+use crate::error::{ConnectionFailure, Error, LoginError};
+use crate::session::{DataSink, DataSource, Event, Session, SessionConfig, lun_field};
+use crate::time::Instant;
+use crate::transport::{Connector, Transport};
+use core::net::SocketAddr;
+use core::time::Duration;
+use job::{BlockJob, BufferJob, Job};
+
+/// How the client connects, retries and splits transfers.
+#[derive(Debug, Clone, Copy)]
+pub struct ClientConfig<'a> {
+    /// The target portal.
+    pub portal: SocketAddr,
+    /// Names, ISID, CHAP, operational keys, queue depth and session timeouts.
+    pub session: SessionConfig<'a>,
+    /// The logical unit commands address (0..=16383).
+    pub lun: u16,
+    /// Largest READ/WRITE request in bytes; larger transfers are split and pipelined.
+    pub max_request_bytes: u32,
+    /// How long one TCP connect may take.
+    pub connect_timeout: Duration,
+    /// Reconnect attempts after a connection failure before giving up.
+    pub max_reconnects: u32,
+    /// First reconnect back-off; doubles per attempt up to `max_backoff`.
+    pub initial_backoff: Duration,
+    /// Longest back-off between reconnect attempts.
+    pub max_backoff: Duration,
+    /// Redirects followed per login before [`LoginError::RedirectLoop`].
+    pub max_redirects: u8,
+    /// UNIT ATTENTION conditions absorbed per command.
+    pub unit_attention_retries: u8,
+    /// NOT READY retries per command, `not_ready_delay` apart.
+    pub not_ready_retries: u8,
+    /// Pause between NOT READY retries.
+    pub not_ready_delay: Duration,
+}
+
+impl<'a> ClientConfig<'a> {
+    /// Defaults: LUN 0, 256 KiB requests, 5 s connect timeout, 5 reconnects with back-off from
+    /// 100 ms to 5 s, 5 redirects, 8 UNIT ATTENTIONs, 5 NOT READY retries 500 ms apart.
+    #[must_use]
+    pub fn new(portal: SocketAddr, session: SessionConfig<'a>) -> Self {
+        ClientConfig {
+            portal,
+            session,
+            lun: 0,
+            max_request_bytes: 256 * 1024,
+            connect_timeout: Duration::from_secs(5),
+            max_reconnects: 5,
+            initial_backoff: Duration::from_millis(100),
+            max_backoff: Duration::from_secs(5),
+            max_redirects: 5,
+            unit_attention_retries: 8,
+            not_ready_retries: 5,
+            not_ready_delay: Duration::from_millis(500),
+        }
+    }
+}
+
+/// The caller's I/O buffers. `rx` must hold one whole PDU
+/// ([`Session::max_pdu_len`]: MaxRecvDataSegmentLength + about 1.1 KiB); `tx` at least
+/// 2 KiB + 64 bytes; Data-Out PDUs are cut to fit `tx`, so `MaxRecvDataSegmentLength` of the
+/// target + 64 is the useful size.
+#[derive(Debug)]
+pub struct Buffers<'b> {
+    /// Receive buffer.
+    pub rx: &'b mut [u8],
+    /// Transmit buffer.
+    pub tx: &'b mut [u8],
+}
+
+/// Smallest transmit buffer: a login PDU with 2 KiB of text.
+const MIN_TX: usize = 2048 + 64;
+
+/// A logged-in iSCSI session over a blocking transport.
+pub struct Client<'a, 'b, C: Connector> {
+    connector: C,
+    transport: Option<C::Transport>,
+    session: Session<'a>,
+    config: ClientConfig<'a>,
+    /// The portal to (re)connect to: updated by permanent redirects.
+    home: SocketAddr,
+    rx: &'b mut [u8],
+    rx_len: usize,
+    tx: &'b mut [u8],
+    tx_pos: usize,
+    tx_len: usize,
+    block_size: Option<u32>,
+    /// CHAP_A=7 has been dropped from the offer after a failed login (see
+    /// [`Session::set_chap_algorithms`]).
+    chap_fallback: bool,
+}
+
+impl<C: Connector> core::fmt::Debug for Client<'_, '_, C> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Client")
+            .field("portal", &self.home)
+            .field("connected", &self.transport.is_some())
+            .field("block_size", &self.block_size)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<'a, 'b, C: Connector> Client<'a, 'b, C> {
+    /// Connects to `config.portal`, follows redirects and logs in.
+    pub fn connect(
+        connector: C,
+        config: &ClientConfig<'a>,
+        buffers: Buffers<'b>,
+    ) -> Result<Self, Error> {
+        let session = Session::new(config.session);
+        let needed = session.max_pdu_len();
+        if buffers.rx.len() < needed {
+            return Err(Error::BufferTooSmall { needed });
+        }
+        if buffers.tx.len() < MIN_TX {
+            return Err(Error::BufferTooSmall { needed: MIN_TX });
+        }
+        let mut client = Client {
+            connector,
+            transport: None,
+            session,
+            config: *config,
+            home: config.portal,
+            rx: buffers.rx,
+            rx_len: 0,
+            tx: buffers.tx,
+            tx_pos: 0,
+            tx_len: 0,
+            block_size: None,
+            chap_fallback: false,
+        };
+        client.establish()?;
+        Ok(client)
+    }
+
+    /// The underlying session (negotiated values, TSIH, …).
+    #[must_use]
+    pub fn session(&self) -> &Session<'a> {
+        &self.session
+    }
+
+    /// The portal the client connects to (changed by a permanent redirect).
+    #[must_use]
+    pub fn portal(&self) -> SocketAddr {
+        self.home
+    }
+
+    /// The block size from the last [`Client::read_capacity`], if any.
+    #[must_use]
+    pub fn block_size(&self) -> Option<u32> {
+        self.block_size
+    }
+
+    /// Sets the block size used by [`Client::read`] / [`Client::write`] without READ CAPACITY.
+    pub fn set_block_size(&mut self, block_size: u32) {
+        self.block_size = Some(block_size);
+    }
+
+    /// Sends TEST UNIT READY (UNIT ATTENTION absorbed, NOT READY retried).
+    pub fn test_unit_ready(&mut self) -> Result<(), Error> {
+        let mut job = BufferJob::none(cdb::test_unit_ready());
+        self.run(&mut job, &mut |_| {})
+    }
+
+    /// Sends INQUIRY and parses the standard data.
+    pub fn inquiry(&mut self) -> Result<Inquiry, Error> {
+        let mut data = [0u8; 96];
+        let mut job = BufferJob::read(cdb::inquiry(96), &mut data);
+        self.run(&mut job, &mut |_| {})?;
+        let got = job.received();
+        Inquiry::parse(&data[..got]).ok_or(Error::ShortResponse)
+    }
+
+    /// READ CAPACITY(10), then (16) when the LU has 2³² blocks or more. Remembers the block size.
+    pub fn read_capacity(&mut self) -> Result<Capacity, Error> {
+        let mut data = [0u8; 8];
+        let mut job = BufferJob::read(cdb::read_capacity_10(), &mut data);
+        self.run(&mut job, &mut |_| {})?;
+        if job.received() < 8 {
+            return Err(Error::ShortResponse);
+        }
+        let last = u32::from_be_bytes([data[0], data[1], data[2], data[3]]);
+        let block_size = u32::from_be_bytes([data[4], data[5], data[6], data[7]]);
+        let capacity = if last == u32::MAX {
+            let mut data = [0u8; 32];
+            let mut job = BufferJob::read(cdb::read_capacity_16(32), &mut data);
+            self.run(&mut job, &mut |_| {})?;
+            if job.received() < 12 {
+                return Err(Error::ShortResponse);
+            }
+            let mut lba = [0u8; 8];
+            lba.copy_from_slice(&data[..8]);
+            Capacity {
+                last_lba: u64::from_be_bytes(lba),
+                block_size: u32::from_be_bytes([data[8], data[9], data[10], data[11]]),
+            }
+        } else {
+            Capacity {
+                last_lba: u64::from(last),
+                block_size,
+            }
+        };
+        if capacity.block_size == 0 {
+            return Err(Error::ShortResponse);
+        }
+        self.block_size = Some(capacity.block_size);
+        Ok(capacity)
+    }
+
+    /// REPORT LUNS: writes the 8-byte LUN fields into `out` and returns how many the target
+    /// has (which may exceed `out.len()`; at most 64 are fetched). The LUN number of a
+    /// flat/peripheral field is `(field >> 48) & 0x3fff`.
+    pub fn report_luns(&mut self, out: &mut [u64]) -> Result<usize, Error> {
+        let mut data = [0u8; 8 + 64 * 8];
+        let mut job = BufferJob::read(cdb::report_luns(data.len() as u32), &mut data);
+        self.run(&mut job, &mut |_| {})?;
+        let got = job.received();
+        if got < 8 {
+            return Err(Error::ShortResponse);
+        }
+        let list_len = u32::from_be_bytes([data[0], data[1], data[2], data[3]]) as usize / 8;
+        let present = (got - 8) / 8;
+        for (i, slot) in out.iter_mut().enumerate().take(list_len.min(present)) {
+            let mut b = [0u8; 8];
+            b.copy_from_slice(&data[8 + i * 8..16 + i * 8]);
+            *slot = u64::from_be_bytes(b);
+        }
+        Ok(list_len)
+    }
+
+    /// SYNCHRONIZE CACHE(10) over the whole LU.
+    pub fn sync_cache(&mut self) -> Result<(), Error> {
+        let mut job = BufferJob::none(cdb::sync_cache());
+        self.run(&mut job, &mut |_| {})
+    }
+
+    /// Reads `buf.len()` bytes (a multiple of the block size) from `lba`.
+    pub fn read(&mut self, lba: u64, buf: &mut [u8]) -> Result<(), Error> {
+        self.read_with_progress(lba, buf, &mut |_| {})
+    }
+
+    /// [`Client::read`], calling `progress` with the bytes completed so far.
+    pub fn read_with_progress(
+        &mut self,
+        lba: u64,
+        buf: &mut [u8],
+        progress: &mut dyn FnMut(u64),
+    ) -> Result<(), Error> {
+        let bs = self.require_block_size()?;
+        let mut job = BlockJob::read(lba, bs, self.config.max_request_bytes, buf)?;
+        self.run(&mut job, progress)
+    }
+
+    /// Writes `data` (a multiple of the block size) at `lba`.
+    pub fn write(&mut self, lba: u64, data: &[u8]) -> Result<(), Error> {
+        self.write_with_progress(lba, data, &mut |_| {})
+    }
+
+    /// [`Client::write`], calling `progress` with the bytes completed so far.
+    pub fn write_with_progress(
+        &mut self,
+        lba: u64,
+        data: &[u8],
+        progress: &mut dyn FnMut(u64),
+    ) -> Result<(), Error> {
+        let bs = self.require_block_size()?;
+        let mut job = BlockJob::write(lba, bs, self.config.max_request_bytes, data)?;
+        self.run(&mut job, progress)
+    }
+
+    /// Logs out cleanly and closes the connection.
+    pub fn logout(mut self) -> Result<(), Error> {
+        self.session.logout();
+        let deadline = self.connector.now() + self.config.session.login_timeout;
+        loop {
+            if self.transport.is_none() {
+                return Ok(());
+            }
+            self.pump_once(&mut crate::session::NoData, deadline);
+            while let Some(ev) = self.session.poll_event() {
+                match ev {
+                    Event::LoggedOut | Event::ConnectionFailed(_) => return Ok(()),
+                    _ => {}
+                }
+            }
+            if self.connector.now() >= deadline {
+                return Err(Error::Timeout);
+            }
+        }
+    }
+
+    fn require_block_size(&mut self) -> Result<u32, Error> {
+        match self.block_size {
+            Some(bs) => Ok(bs),
+            None => Ok(self.read_capacity()?.block_size),
+        }
+    }
+
+    /// The lun field for commands.
+    fn lun(&self) -> u64 {
+        lun_field(self.config.lun)
+    }
+
+    /// Opens a connection and logs in, following redirects and retrying with back-off.
+    fn establish(&mut self) -> Result<(), Error> {
+        let mut attempt = 0u32;
+        loop {
+            match self.login_once() {
+                Ok(()) => return Ok(()),
+                Err(Retry::Fatal(e)) => return Err(e),
+                Err(Retry::Again(failure, e)) => {
+                    attempt += 1;
+                    if attempt > self.config.max_reconnects {
+                        return Err(match e {
+                            Some(e) => e,
+                            None => Error::ConnectionLost(failure),
+                        });
+                    }
+                    let shift = attempt.saturating_sub(1).min(16);
+                    let backoff = self
+                        .config
+                        .initial_backoff
+                        .saturating_mul(1 << shift)
+                        .min(self.config.max_backoff);
+                    let until = self.connector.now() + backoff;
+                    self.connector.sleep_until(until);
+                }
+            }
+        }
+    }
+
+    /// One connect + login, following up to `max_redirects` redirects.
+    fn login_once(&mut self) -> Result<(), Retry> {
+        let mut portal = self.home;
+        let mut redirects = 0u8;
+        loop {
+            self.disconnect();
+            let now = self.connector.now();
+            let transport = self
+                .connector
+                .connect(portal, now + self.config.connect_timeout)
+                .map_err(|_| {
+                    Retry::Again(ConnectionFailure::Transport, Some(Error::Connect(portal)))
+                })?;
+            self.transport = Some(transport);
+            self.session.start_login(self.connector.now());
+            loop {
+                let deadline = self.connector.now() + self.config.session.login_timeout;
+                self.pump_once(&mut crate::session::NoData, deadline);
+                let mut next = None;
+                while let Some(ev) = self.session.poll_event() {
+                    match ev {
+                        Event::LoggedIn(_) => return Ok(()),
+                        Event::LoginFailed(
+                            LoginError::AuthenticationFailed | LoginError::InitiatorError(_),
+                        ) if self.session.chap_algorithm() == Some(7) && !self.chap_fallback => {
+                            // tgt reads CHAP_A=7 as SHA-1: offer the list again without 7.
+                            self.chap_fallback = true;
+                            let without_7: &'static [u8] = &[8, 6, 5];
+                            self.session.set_chap_algorithms(without_7);
+                            next = Some(Err(Retry::Again(ConnectionFailure::Transport, None)));
+                        }
+                        Event::LoginFailed(e) if e.is_transient() => {
+                            next = Some(Err(Retry::Again(
+                                ConnectionFailure::Transport,
+                                Some(Error::Login(e)),
+                            )));
+                        }
+                        Event::LoginFailed(e) => next = Some(Err(Retry::Fatal(Error::Login(e)))),
+                        Event::ConnectionFailed(f) => {
+                            next = Some(Err(Retry::Again(f, None)));
+                        }
+                        Event::Redirected {
+                            portal: to,
+                            permanent,
+                        } => {
+                            next = Some(Ok((to, permanent)));
+                        }
+                        _ => {}
+                    }
+                }
+                match next {
+                    None => continue,
+                    Some(Err(r)) => {
+                        self.disconnect();
+                        return Err(r);
+                    }
+                    Some(Ok((to, permanent))) => {
+                        redirects += 1;
+                        if redirects > self.config.max_redirects {
+                            self.disconnect();
+                            return Err(Retry::Fatal(Error::Login(LoginError::RedirectLoop)));
+                        }
+                        if permanent {
+                            self.home = to;
+                        }
+                        portal = to;
+                        break;
+                    }
+                }
+            }
+        }
+    }
+
+    fn disconnect(&mut self) {
+        self.transport = None;
+        self.rx_len = 0;
+        self.tx_pos = 0;
+        self.tx_len = 0;
+    }
+
+    /// One round of I/O: flush what can be sent, feed what arrived, fire timers, and block in
+    /// `Transport::wait` when nothing moved. Failures surface as session events.
+    fn pump_once<S: DataSink + DataSource>(&mut self, io: &mut S, deadline: Instant) {
+        let now = self.connector.now();
+        let Some(transport) = self.transport.as_mut() else {
+            return;
+        };
+        let mut progress = false;
+        let mut failed = false;
+        // Send.
+        loop {
+            if self.tx_pos == self.tx_len {
+                self.tx_pos = 0;
+                self.tx_len = 0;
+                match self.session.poll_transmit(now, self.tx, io) {
+                    Some(n) => self.tx_len = n,
+                    None => break,
+                }
+            }
+            match transport.send(&self.tx[self.tx_pos..self.tx_len]) {
+                Ok(0) => break,
+                Ok(n) => {
+                    self.tx_pos += n;
+                    progress = true;
+                }
+                Err(_) => {
+                    failed = true;
+                    break;
+                }
+            }
+        }
+        // Receive.
+        while !failed {
+            let Some(space) = self.rx.get_mut(self.rx_len..) else {
+                break;
+            };
+            if space.is_empty() {
+                // A PDU larger than the buffer would have been refused by framing already.
+                break;
+            }
+            match transport.recv(space) {
+                Ok(0) => break,
+                Ok(n) => {
+                    self.rx_len += n;
+                    progress = true;
+                    match self.session.handle_input(now, &self.rx[..self.rx_len], io) {
+                        Ok(used) => {
+                            self.rx.copy_within(used..self.rx_len, 0);
+                            self.rx_len -= used;
+                        }
+                        Err(_) => {
+                            // The session already reported the failure.
+                            self.disconnect();
+                            return;
+                        }
+                    }
+                }
+                Err(_) => failed = true,
+            }
+        }
+        if failed {
+            self.session.connection_lost();
+            self.disconnect();
+            return;
+        }
+        if let Some(t) = self.session.poll_timeout()
+            && now >= t
+        {
+            self.session.handle_timeout(now);
+            progress = true;
+        }
+        if !progress {
+            let wake = self
+                .session
+                .poll_timeout()
+                .map_or(deadline, |t| t.min(deadline));
+            let want_send = self.tx_pos < self.tx_len;
+            let Some(transport) = self.transport.as_mut() else {
+                return;
+            };
+            if transport.wait(want_send, wake).is_err() {
+                self.session.connection_lost();
+                self.disconnect();
+            }
+        }
+    }
+
+    /// Re-establishes the session after a connection failure; unfinished tasks are re-issued
+    /// by the session after the new login.
+    fn recover(&mut self, why: ConnectionFailure) -> Result<(), Error> {
+        self.disconnect();
+        if self.config.max_reconnects == 0 {
+            return Err(Error::ConnectionLost(why));
+        }
+        self.establish().map_err(|e| match e {
+            Error::Connect(_) => Error::ConnectionLost(why),
+            other => other,
+        })
+    }
+
+    fn run<J: Job>(&mut self, job: &mut J, progress: &mut dyn FnMut(u64)) -> Result<(), Error> {
+        job::run(self, job, progress)
+    }
+}
+
+/// Whether a failed login attempt is worth retrying.
+enum Retry {
+    Again(ConnectionFailure, Option<Error>),
+    Fatal(Error),
+}
+
+/// Opens a discovery session to `portal`, sends `SendTargets=All` and calls `found(name,
+/// address)` for every target address reported (a target with several portals appears once per
+/// portal; `address` is the raw `TargetAddress` value, e.g. `10.0.0.1:3260,1`).
+pub fn discover<C: Connector>(
+    connector: C,
+    portal: SocketAddr,
+    session: SessionConfig<'_>,
+    buffers: Buffers<'_>,
+    found: &mut dyn FnMut(&str, &str),
+) -> Result<(), Error> {
+    let session = SessionConfig {
+        target_name: None,
+        ..session
+    };
+    let config = ClientConfig::new(portal, session);
+    let mut client = Client::connect(connector, &config, buffers)?;
+    client.session.send_targets().map_err(Error::Submit)?;
+    let deadline = client.connector.now() + config.session.login_timeout;
+    loop {
+        client.pump_once(&mut crate::session::NoData, deadline);
+        while let Some(ev) = client.session.poll_event() {
+            match ev {
+                Event::TextComplete => {
+                    let mut name = "";
+                    for (k, v) in
+                        crate::text::TextIter::new(client.session.text_response()).flatten()
+                    {
+                        match k {
+                            "TargetName" => name = v,
+                            "TargetAddress" if !name.is_empty() => found(name, v),
+                            _ => {}
+                        }
+                    }
+                    return client.logout();
+                }
+                Event::ConnectionFailed(f) => return Err(Error::ConnectionLost(f)),
+                _ => {}
+            }
+        }
+        if client.connector.now() >= deadline {
+            return Err(Error::Timeout);
+        }
+    }
+}

@@ -1,0 +1,420 @@
+//! The receive side: framing, digest checks and dispatch of every target PDU.
+
+use super::*;
+use crate::pdu::{
+    AsyncMessage, LoginResponse, NopIn, ScsiResponse, TaskMgmtResponse, TextResponse,
+};
+
+impl Session<'_> {
+    /// Consumes whole PDUs from the front of `bytes` and returns how many bytes were used; keep
+    /// the rest and call again with more appended. Data-In payloads go to `sink` in place.
+    ///
+    /// An error means the connection is dead (also reported as [`Event::ConnectionFailed`]);
+    /// open a new one and call [`Session::start_login`].
+    pub fn handle_input(
+        &mut self,
+        now: Instant,
+        bytes: &[u8],
+        sink: &mut impl DataSink,
+    ) -> Result<usize, ConnectionFailure> {
+        let mut used = 0;
+        while let Some(rest) = bytes.get(used..) {
+            if matches!(self.phase, Phase::Idle | Phase::LoggedOut) {
+                break;
+            }
+            let digests = self.digests();
+            let len = match frame_status(rest, digests, self.max_recv()) {
+                Ok(FrameStatus::Partial { .. }) => break,
+                Ok(FrameStatus::Complete { len }) => len,
+                Err(e) => return Err(self.fail_with(frame_failure(e))),
+            };
+            let pdu = &rest[..len];
+            used += len;
+            let frame = match Frame::split(pdu, digests) {
+                Ok(f) => f,
+                Err(e) => return Err(self.fail_with(frame_failure(e))),
+            };
+            let repr = match Repr::parse_frame(&frame) {
+                Ok(r) => r,
+                Err(_) => {
+                    return Err(
+                        self.fail_with(ConnectionFailure::Protocol(ProtocolError::Malformed))
+                    );
+                }
+            };
+            self.last_rx = now;
+            if let Some((_, true, _)) = self.ping {
+                // Any PDU proves the target alive.
+                self.ping = None;
+            }
+            if let Err(e) = self.dispatch(now, repr, sink) {
+                return Err(self.fail_with(e));
+            }
+        }
+        Ok(used)
+    }
+
+    fn fail_with(&mut self, why: ConnectionFailure) -> ConnectionFailure {
+        self.fail(why);
+        why
+    }
+
+    fn dispatch(
+        &mut self,
+        now: Instant,
+        repr: Repr<'_>,
+        sink: &mut impl DataSink,
+    ) -> Result<(), ConnectionFailure> {
+        let unexpected =
+            |op: Opcode| ConnectionFailure::Protocol(ProtocolError::UnexpectedPdu(op.into()));
+        if self.phase == Phase::Login {
+            return match repr {
+                Repr::LoginResponse(r) => {
+                    self.on_login_response(now, &r);
+                    Ok(())
+                }
+                other => Err(unexpected(other.opcode())),
+            };
+        }
+        match repr {
+            Repr::DataIn(d) => self.on_data_in(&d, sink),
+            Repr::ScsiResponse(r) => self.on_scsi_response(&r),
+            Repr::R2t(r) => self.on_r2t(&r),
+            Repr::NopIn(n) => {
+                self.on_nop_in(&n);
+                Ok(())
+            }
+            Repr::TaskMgmtResponse(r) => {
+                self.on_tmf_response(&r);
+                Ok(())
+            }
+            Repr::TextResponse(r) => self.on_text_response(&r),
+            Repr::LogoutResponse(r) => {
+                self.update_sn(r.stat_sn, r.exp_cmd_sn, r.max_cmd_sn, true);
+                self.phase = Phase::LoggedOut;
+                self.push_event(Event::LoggedOut);
+                Ok(())
+            }
+            Repr::AsyncMessage(m) => self.on_async(&m),
+            Repr::Reject(r) => {
+                self.update_sn(r.stat_sn, r.exp_cmd_sn, r.max_cmd_sn, true);
+                Err(ConnectionFailure::Protocol(ProtocolError::Rejected(
+                    r.reason.into(),
+                )))
+            }
+            other => Err(unexpected(other.opcode())),
+        }
+    }
+
+    /// Applies StatSN / ExpCmdSN / MaxCmdSN from a target PDU (RFC 7143 §4.2.2.1).
+    fn update_sn(&mut self, stat_sn: SeqNum, exp_cmd_sn: SeqNum, max_cmd_sn: SeqNum, status: bool) {
+        if status && stat_sn.ge(self.exp_stat_sn) {
+            self.exp_stat_sn = stat_sn.next();
+        }
+        // A window is valid when MaxCmdSN >= ExpCmdSN - 1; stale values are ignored.
+        if max_cmd_sn.ge(exp_cmd_sn.wrapping_sub(1)) {
+            if exp_cmd_sn.gt(self.exp_cmd_sn) {
+                self.exp_cmd_sn = exp_cmd_sn;
+            }
+            if max_cmd_sn.gt(self.max_cmd_sn) {
+                self.max_cmd_sn = max_cmd_sn;
+            }
+        }
+    }
+
+    fn on_login_response(&mut self, now: Instant, r: &LoginResponse<'_>) {
+        let _ = now;
+        if r.itt != 0 {
+            // Our login requests use ITT 0.
+            self.login_failed(LoginError::Protocol);
+            return;
+        }
+        self.exp_stat_sn = r.stat_sn.next();
+        if r.continue_bit {
+            if !self.append_text(r.data) {
+                self.login_failed(LoginError::Protocol);
+                return;
+            }
+            self.login_continue = true;
+            self.login_send = true;
+            return;
+        }
+        if !self.append_text(r.data) {
+            self.login_failed(LoginError::Protocol);
+            return;
+        }
+        let Some(mut login) = self.login.take() else {
+            return;
+        };
+        let text_len = self.text_len;
+        self.text_len = 0;
+        let step = login.handle_response(
+            &self.config,
+            r.transit,
+            r.csg,
+            r.nsg,
+            r.status,
+            &self.text[..text_len],
+        );
+        if login.chap_algorithm().is_some() {
+            self.chap_algorithm = login.chap_algorithm();
+        }
+        match step {
+            Ok(LoginStep::Continue) => {
+                self.login = Some(login);
+                self.login_send = true;
+            }
+            Ok(LoginStep::Complete(n)) => {
+                self.negotiated = n;
+                self.tsih = r.tsih;
+                self.exp_cmd_sn = r.exp_cmd_sn;
+                self.max_cmd_sn = r.max_cmd_sn;
+                self.cmd_sn = r.exp_cmd_sn;
+                self.phase = Phase::FullFeature;
+                self.push_event(Event::LoggedIn(n));
+            }
+            Ok(LoginStep::Redirect { portal, permanent }) => {
+                self.phase = Phase::Idle;
+                self.push_event(Event::Redirected { portal, permanent });
+            }
+            Err(e) => self.login_failed(e),
+        }
+    }
+
+    fn login_failed(&mut self, e: LoginError) {
+        self.phase = Phase::Idle;
+        self.login = None;
+        self.push_event(Event::LoginFailed(e));
+    }
+
+    fn append_text(&mut self, data: &[u8]) -> bool {
+        match self.text.get_mut(self.text_len..self.text_len + data.len()) {
+            Some(dst) => {
+                dst.copy_from_slice(data);
+                self.text_len += data.len();
+                true
+            }
+            None => false,
+        }
+    }
+
+    fn on_data_in(
+        &mut self,
+        d: &DataIn<'_>,
+        sink: &mut impl DataSink,
+    ) -> Result<(), ConnectionFailure> {
+        let proto = ConnectionFailure::Protocol;
+        if d.status.is_some() {
+            self.update_sn(d.stat_sn, d.exp_cmd_sn, d.max_cmd_sn, true);
+        } else {
+            self.update_sn(d.stat_sn, d.exp_cmd_sn, d.max_cmd_sn, false);
+        }
+        let task = self
+            .tasks
+            .get_mut(d.itt)
+            .ok_or(proto(ProtocolError::UnknownTask(d.itt)))?;
+        if task.read_len == 0 {
+            return Err(proto(ProtocolError::UnexpectedDataIn));
+        }
+        let len =
+            u32::try_from(d.data.len()).map_err(|_| proto(ProtocolError::DataInOutOfBounds))?;
+        let end = d
+            .buffer_offset
+            .checked_add(len)
+            .ok_or(proto(ProtocolError::DataInOutOfBounds))?;
+        if end > task.read_len {
+            return Err(proto(ProtocolError::DataInOutOfBounds));
+        }
+        task.data_in = task.data_in.saturating_add(len);
+        if !d.data.is_empty() {
+            sink.write(TaskTag(d.itt), d.buffer_offset, d.data);
+        }
+        if let Some(status) = d.status {
+            let residual = residual(d.overflow, d.underflow, d.residual);
+            self.tasks.remove(d.itt);
+            self.push_event(Event::TaskComplete(Completion::new(
+                TaskTag(d.itt),
+                ScsiResponseCode::CommandCompleted,
+                status,
+                residual,
+            )));
+        }
+        Ok(())
+    }
+
+    fn on_scsi_response(&mut self, r: &ScsiResponse<'_>) -> Result<(), ConnectionFailure> {
+        self.update_sn(r.stat_sn, r.exp_cmd_sn, r.max_cmd_sn, true);
+        if self.tasks.remove(r.itt).is_none() {
+            return Err(ConnectionFailure::Protocol(ProtocolError::UnknownTask(
+                r.itt,
+            )));
+        }
+        let mut c = Completion::new(
+            TaskTag(r.itt),
+            r.response,
+            r.status,
+            residual(r.overflow, r.underflow, r.residual),
+        );
+        if let Ok(sense) = r.sense() {
+            let n = sense.len().min(MAX_SENSE);
+            c.sense[..n].copy_from_slice(&sense[..n]);
+            c.sense_len = n as u8;
+        }
+        self.push_event(Event::TaskComplete(c));
+        Ok(())
+    }
+
+    fn on_r2t(&mut self, r: &R2t) -> Result<(), ConnectionFailure> {
+        let proto = ConnectionFailure::Protocol;
+        self.update_sn(r.stat_sn, r.exp_cmd_sn, r.max_cmd_sn, false);
+        let max_r2t = usize::from(self.negotiated.max_outstanding_r2t).clamp(1, MAX_R2TS);
+        let max_burst = self.negotiated.max_burst_length;
+        let task = self
+            .tasks
+            .get_mut(r.itt)
+            .ok_or(proto(ProtocolError::UnknownTask(r.itt)))?;
+        let end = r
+            .buffer_offset
+            .checked_add(r.desired_len)
+            .ok_or(proto(ProtocolError::R2tOutOfBounds))?;
+        if task.write_len == 0
+            || r.desired_len == 0
+            || end > task.write_len
+            || r.desired_len > max_burst
+        {
+            return Err(proto(ProtocolError::R2tOutOfBounds));
+        }
+        if task.outstanding_r2ts() >= max_r2t {
+            return Err(proto(ProtocolError::TooManyR2ts));
+        }
+        let slot = task
+            .r2ts
+            .iter_mut()
+            .find(|s| s.is_none())
+            .ok_or(proto(ProtocolError::TooManyR2ts))?;
+        *slot = Some(R2tBurst {
+            ttt: r.ttt,
+            next: r.buffer_offset,
+            end,
+            data_sn: 0,
+        });
+        Ok(())
+    }
+
+    fn on_nop_in(&mut self, n: &NopIn<'_>) {
+        let ours = n.itt != RESERVED_TAG;
+        self.update_sn(n.stat_sn, n.exp_cmd_sn, n.max_cmd_sn, ours);
+        if let Some((itt, _, _)) = self.ping
+            && itt == n.itt
+        {
+            self.ping = None;
+        }
+        if n.ttt != RESERVED_TAG {
+            self.nop_reply = Some((n.ttt, n.lun));
+        }
+    }
+
+    fn on_tmf_response(&mut self, r: &TaskMgmtResponse) {
+        self.update_sn(r.stat_sn, r.exp_cmd_sn, r.max_cmd_sn, true);
+        let Some(tmf) = self.tmf else { return };
+        if tmf.itt != r.itt {
+            return;
+        }
+        self.tmf = None;
+        let done = matches!(
+            r.response,
+            TmfResponse::FunctionComplete | TmfResponse::TaskDoesNotExist
+        );
+        if done {
+            // The target sends nothing more for the affected tasks: complete them here.
+            let mut aborted = [0u32; MAX_TASKS];
+            let mut n = 0;
+            for t in self.tasks.iter() {
+                let hit = match tmf.function {
+                    TmfFunction::AbortTask => t.itt == tmf.ref_itt,
+                    _ => t.lun == tmf.lun,
+                };
+                if hit && n < MAX_TASKS {
+                    aborted[n] = t.itt;
+                    n += 1;
+                }
+            }
+            for &itt in &aborted[..n] {
+                self.tasks.remove(itt);
+                self.push_event(Event::TaskComplete(Completion::new(
+                    TaskTag(itt),
+                    ScsiResponseCode::CommandCompleted,
+                    ScsiStatus::TaskAborted,
+                    Residual::None,
+                )));
+            }
+        }
+        self.push_event(Event::TmfComplete {
+            tag: TaskTag(r.itt),
+            response: r.response,
+        });
+    }
+
+    fn on_text_response(&mut self, r: &TextResponse<'_>) -> Result<(), ConnectionFailure> {
+        self.update_sn(r.stat_sn, r.exp_cmd_sn, r.max_cmd_sn, true);
+        let Some((itt, _, _)) = self.text_request else {
+            return Err(ConnectionFailure::Protocol(ProtocolError::UnknownTask(
+                r.itt,
+            )));
+        };
+        if itt != r.itt {
+            return Err(ConnectionFailure::Protocol(ProtocolError::UnknownTask(
+                r.itt,
+            )));
+        }
+        if !self.append_text(r.data) {
+            return Err(ConnectionFailure::Protocol(ProtocolError::TextTooLong));
+        }
+        if r.continue_bit || !r.final_bit {
+            // Ask for the rest, echoing the target's TTT.
+            self.text_request = Some((itt, r.ttt, false));
+        } else {
+            self.text_request = None;
+            self.text_ready = true;
+            self.push_event(Event::TextComplete);
+        }
+        Ok(())
+    }
+
+    fn on_async(&mut self, m: &AsyncMessage<'_>) -> Result<(), ConnectionFailure> {
+        self.update_sn(m.stat_sn, m.exp_cmd_sn, m.max_cmd_sn, true);
+        match m.event {
+            AsyncEvent::LogoutRequested => {
+                self.push_event(Event::LogoutRequested {
+                    within_secs: m.parameter3,
+                });
+                Ok(())
+            }
+            AsyncEvent::ConnectionDrop | AsyncEvent::SessionDrop => {
+                Err(ConnectionFailure::DroppedByTarget)
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+fn residual(overflow: bool, underflow: bool, count: u32) -> Residual {
+    if overflow {
+        Residual::Overflow(count)
+    } else if underflow {
+        Residual::Underflow(count)
+    } else {
+        Residual::None
+    }
+}
+
+fn frame_failure(e: FrameError) -> ConnectionFailure {
+    match e {
+        FrameError::HeaderDigest => ConnectionFailure::HeaderDigest,
+        FrameError::DataDigest => ConnectionFailure::DataDigest,
+        FrameError::DataSegmentTooLong { .. } => {
+            ConnectionFailure::Protocol(ProtocolError::SegmentTooLong)
+        }
+        _ => ConnectionFailure::Protocol(ProtocolError::Malformed),
+    }
+}

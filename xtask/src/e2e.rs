@@ -1,0 +1,625 @@
+//! `cargo xtask e2e`: boots `uefi-sanboot` in QEMU + OVMF on a machine with two NICs and checks,
+//! from the serial log, that it attached the disk, installed the iBFT and chain-loaded the
+//! payload, and that the payload found a correct iBFT.
+//!
+//! The disk is a GPT image with an EFI system partition holding `ibft-payload` as
+//! `\EFI\BOOT\BOOTX64.EFI`. With `--backend ram` (the default) the app serves that image from
+//! memory (`ram-disk = \disk.img`), which proves Block I/O, partition/FAT binding, the iBFT
+//! install and the chain-load without a target. `--backend iscsi` exports the image with tgtd
+//! on 127.0.0.1 and a free port (the guest reaches it as 10.0.3.2) and the app logs in to it.
+//!
+//! Options: `--backend ram|iscsi`, `--timeout SECONDS` (default 120), `--keep` (leave the work
+//! directory for inspection).
+
+use std::fs;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+const OVMF_CODE: &str = "/usr/share/OVMF/OVMF_CODE_4M.fd";
+const OVMF_VARS: &str = "/usr/share/OVMF/OVMF_VARS_4M.fd";
+
+/// The first port (management network, no host access) and the second (the SAN network).
+const MAC0: &str = "52:54:00:00:00:01";
+const MAC1: &str = "52:54:00:00:00:02";
+/// Fixed PCI slots so the expected iBFT PCI fields are known: 00:08.0 and 00:09.0.
+const SLOT0: u8 = 8;
+const SLOT1: u8 = 9;
+/// A fixed SMBIOS UUID so the derived initiator name is known.
+const UUID: &str = "8f3c1a52-7d0e-4b6a-9c21-5e4f0a1b2c3d";
+const TARGET_IQN: &str = "iqn.2026-11.org.iscsi-boot:e2e";
+
+/// Disk image geometry: 32 MiB, one partition from sector 2048 to the last usable one.
+const DISK_BYTES: u64 = 32 << 20;
+const PART_START: u64 = 2048;
+
+/// Which block backend the app uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Backend {
+    Ram,
+    Iscsi,
+}
+
+struct Options {
+    backend: Backend,
+    timeout: Duration,
+    keep: bool,
+    scenario: Option<String>,
+}
+
+fn parse_options(args: &[String]) -> Result<Options, String> {
+    let mut opts = Options {
+        backend: Backend::Ram,
+        timeout: Duration::from_secs(120),
+        keep: false,
+        scenario: None,
+    };
+    let mut it = args.iter();
+    while let Some(arg) = it.next() {
+        match arg.as_str() {
+            "--backend" => {
+                opts.backend = match it.next().map(String::as_str) {
+                    Some("ram") => Backend::Ram,
+                    Some("iscsi") => Backend::Iscsi,
+                    other => return Err(format!("--backend ram|iscsi, not {other:?}")),
+                }
+            }
+            "--timeout" => {
+                let secs = it
+                    .next()
+                    .and_then(|s| s.parse::<u64>().ok())
+                    .ok_or("--timeout needs a number of seconds")?;
+                opts.timeout = Duration::from_secs(secs);
+            }
+            "--keep" => opts.keep = true,
+            "--scenario" => {
+                let name = it.next().ok_or("--scenario needs a name")?;
+                if !SCENARIOS.iter().any(|s| s.name == name) {
+                    return Err(format!("unknown scenario {name}"));
+                }
+                opts.scenario = Some(name.clone());
+            }
+            other => return Err(format!("unknown e2e option {other}")),
+        }
+    }
+    Ok(opts)
+}
+
+/// Runs the end-to-end boot; `args` are the words after `e2e`.
+pub fn run(args: &[String]) -> Result<(), String> {
+    let opts = parse_options(args)?;
+    for tool in ["qemu-system-x86_64", "sgdisk", "mformat", "mcopy", "mmd"] {
+        if !on_path(tool) {
+            return Err(format!("{tool} not found: run `cargo xtask setup`"));
+        }
+    }
+    for file in [OVMF_CODE, OVMF_VARS] {
+        if !Path::new(file).exists() {
+            return Err(format!("{file} not found: run `cargo xtask setup`"));
+        }
+    }
+
+    let root = crate::workspace_root();
+    let target_dir = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("target"));
+    crate::run(
+        "cargo",
+        &[
+            "build",
+            "--release",
+            "--target",
+            "x86_64-unknown-uefi",
+            "-p",
+            "uefi-sanboot",
+            "-p",
+            "ibft-payload",
+        ],
+    )?;
+    let efi_dir = target_dir.join("x86_64-unknown-uefi/release");
+    let sanboot = efi_dir.join("uefi-sanboot.efi");
+    let payload = efi_dir.join("ibft-payload.efi");
+    eprintln!(
+        "e2e: uefi-sanboot.efi is {} bytes, ibft-payload.efi {} bytes",
+        file_len(&sanboot)?,
+        file_len(&payload)?
+    );
+
+    let work = target_dir.join("e2e");
+    let _ = fs::remove_dir_all(&work);
+    let esp = work.join("esp");
+    fs::create_dir_all(esp.join("EFI/BOOT")).map_err(|e| format!("{}: {e}", esp.display()))?;
+    copy(&sanboot, &esp.join("EFI/BOOT/BOOTX64.EFI"))?;
+
+    let payload_data = work.join("payload.bin");
+    fs::write(&payload_data, pattern(1 << 20)).map_err(|e| e.to_string())?;
+    // The RAM disk is read from the app's own volume; the LUN's image stays outside the guest.
+    let image = match opts.backend {
+        Backend::Ram => esp.join("disk.img"),
+        Backend::Iscsi => work.join("lun.img"),
+    };
+    build_disk_image(&image, &payload, &payload_data)?;
+    let _tgtd; // stopped when dropped, after the scenarios
+    let setup = match opts.backend {
+        Backend::Ram => Setup {
+            root_path: format!("iscsi:10.0.3.2::3260:0:{TARGET_IQN}"),
+            portal_port: 3260,
+            lun: 0,
+            disk_conf: "ram-disk = \\disk.img\n".into(),
+            disk_line: "sanboot: disk: RAM disk from \\disk.img: 65536 blocks of 512 bytes".into(),
+        },
+        Backend::Iscsi => {
+            let tgtd = Tgtd::start(&work, &image)?;
+            let port = tgtd.port;
+            _tgtd = tgtd;
+            Setup {
+                root_path: format!("iscsi:10.0.3.2::{port}:1:{TARGET_IQN}"),
+                portal_port: port,
+                lun: 1,
+                disk_conf: String::new(),
+                disk_line: format!(
+                    "sanboot: disk: iSCSI 10.0.3.2:{port} lun 1 {TARGET_IQN} via port1: 65536 blocks of 512 bytes"
+                ),
+            }
+        }
+    };
+
+    let mut result = Ok(());
+    for scenario in SCENARIOS {
+        if let Some(only) = &opts.scenario {
+            if only != scenario.name {
+                continue;
+            }
+        }
+        result = run_scenario(&work, &esp, &setup, scenario, opts.timeout);
+        if result.is_err() {
+            break;
+        }
+    }
+    if opts.keep || result.is_err() {
+        eprintln!("e2e: work directory kept: {}", work.display());
+    } else {
+        let _ = fs::remove_dir_all(&work);
+    }
+    result
+}
+
+/// One boot of the machine with one configuration.
+struct Scenario {
+    name: &'static str,
+    /// Lines appended to the common `sanboot.conf`.
+    extra_conf: &'static str,
+    /// What the serial log must show, in order.
+    expected: fn(&Setup) -> Vec<String>,
+    /// A line prefix that must not appear at all.
+    forbidden: Option<&'static str>,
+}
+
+const SCENARIOS: &[Scenario] = &[
+    Scenario {
+        name: "boot",
+        extra_conf: "boot-args = e2e-args console=ttyS0\n",
+        expected: expected_boot,
+        forbidden: Some("sanboot: FAILED"),
+    },
+    Scenario {
+        name: "missing-boot-file",
+        extra_conf: "boot-file = \\EFI\\missing.efi\nkeep-san = no\n",
+        expected: expected_missing_boot_file,
+        forbidden: Some("IBFT-"),
+    },
+];
+
+/// What differs between the backends.
+struct Setup {
+    /// The `root-path` the app is given.
+    root_path: String,
+    /// The target portal's port as the guest sees it.
+    portal_port: u16,
+    /// The LUN (tgtd's LUN 0 is its controller; the disk is LUN 1).
+    lun: u8,
+    /// `sanboot.conf` lines that select the backend.
+    disk_conf: String,
+    /// The expected `disk` stage line.
+    disk_line: String,
+}
+
+fn run_scenario(
+    work: &Path,
+    esp: &Path,
+    setup: &Setup,
+    scenario: &Scenario,
+    timeout: Duration,
+) -> Result<(), String> {
+    eprintln!("e2e: scenario {}", scenario.name);
+    let conf = format!(
+        "# written by cargo xtask e2e, scenario {}\n\
+         root-path = {}\n\
+         nic = {MAC1}\n\
+         ibft-nics = all\n\
+         {}{}",
+        scenario.name, setup.root_path, setup.disk_conf, scenario.extra_conf
+    );
+    fs::write(esp.join("sanboot.conf"), conf).map_err(|e| e.to_string())?;
+    let vars = work.join("OVMF_VARS_4M.fd");
+    copy(Path::new(OVMF_VARS), &vars)?;
+    let log = work.join(format!("serial-{}.log", scenario.name));
+    let started = Instant::now();
+    let outcome = boot(esp, &vars, &log, timeout)?;
+    let text = clean(&fs::read(&log).unwrap_or_default());
+    for line in text.lines().filter(|l| is_ours(l)) {
+        eprintln!("  | {line}");
+    }
+    eprintln!(
+        "e2e: QEMU {outcome} after {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    check_log(&text, &(scenario.expected)(setup), scenario.forbidden)?;
+    eprintln!("e2e: scenario {}: OK", scenario.name);
+    Ok(())
+}
+
+fn on_path(tool: &str) -> bool {
+    std::env::var_os("PATH")
+        .map(|p| std::env::split_paths(&p).any(|d| d.join(tool).is_file()))
+        .unwrap_or(false)
+}
+
+fn file_len(path: &Path) -> Result<u64, String> {
+    fs::metadata(path)
+        .map(|m| m.len())
+        .map_err(|e| format!("{}: {e}", path.display()))
+}
+
+fn copy(from: &Path, to: &Path) -> Result<(), String> {
+    fs::copy(from, to)
+        .map(|_| ())
+        .map_err(|e| format!("copy {} -> {}: {e}", from.display(), to.display()))
+}
+
+/// Deterministic, non-repeating-looking test data (xorshift).
+fn pattern(len: usize) -> Vec<u8> {
+    let mut x: u32 = 0x9e37_79b9;
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            x as u8
+        })
+        .collect()
+}
+
+fn tool(program: &str, args: &[&str]) -> Result<(), String> {
+    let out = Command::new(program)
+        .args(args)
+        .output()
+        .map_err(|e| format!("cannot start {program}: {e}"))?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "`{program} {}` failed: {}",
+            args.join(" "),
+            String::from_utf8_lossy(&out.stderr).trim()
+        ))
+    }
+}
+
+/// A GPT disk with one EFI system partition (FAT, sized to the partition) holding the payload
+/// as `\EFI\BOOT\BOOTX64.EFI` and `\payload.bin` for its read check. No root needed.
+fn build_disk_image(image: &Path, payload: &Path, data: &Path) -> Result<(), String> {
+    let file = fs::File::create(image).map_err(|e| format!("{}: {e}", image.display()))?;
+    file.set_len(DISK_BYTES).map_err(|e| e.to_string())?;
+    drop(file);
+    let img = image.to_str().ok_or("non-UTF-8 path")?;
+    tool(
+        "sgdisk",
+        &["-o", &format!("-n=1:{PART_START}:0"), "-t=1:ef00", img],
+    )?;
+    // The backup GPT takes the last 33 sectors.
+    let sectors = DISK_BYTES / 512 - PART_START - 33;
+    let part = format!("{img}@@{}", PART_START * 512);
+    tool("mformat", &["-i", &part, "-T", &sectors.to_string(), "::"])?;
+    tool("mmd", &["-i", &part, "::/EFI", "::/EFI/BOOT"])?;
+    let payload = payload.to_str().ok_or("non-UTF-8 path")?;
+    tool("mcopy", &["-i", &part, payload, "::/EFI/BOOT/BOOTX64.EFI"])?;
+    let data = data.to_str().ok_or("non-UTF-8 path")?;
+    tool("mcopy", &["-i", &part, data, "::/payload.bin"])
+}
+
+/// Boots QEMU, polling the serial log; stops at the payload's last line, at a sanboot failure,
+/// when QEMU exits, or at the timeout. Returns how it ended.
+fn boot(esp: &Path, vars: &Path, log: &Path, timeout: Duration) -> Result<&'static str, String> {
+    let esp = esp.to_str().ok_or("non-UTF-8 path")?;
+    let vars = vars.to_str().ok_or("non-UTF-8 path")?;
+    let log_arg = format!("file:{}", log.to_str().ok_or("non-UTF-8 path")?);
+    let args: Vec<String> = [
+        "-accel",
+        "tcg",
+        "-machine",
+        "q35",
+        "-m",
+        "512",
+        "-display",
+        "none",
+        "-no-reboot",
+        "-uuid",
+        UUID,
+        "-drive",
+        &format!("if=pflash,format=raw,readonly=on,file={OVMF_CODE}"),
+        "-drive",
+        &format!("if=pflash,format=raw,file={vars}"),
+        "-drive",
+        &format!("if=none,id=esp,format=raw,file=fat:rw:{esp}"),
+        "-device",
+        "virtio-blk-pci,drive=esp,bootindex=0",
+        // Port 0: a network with no host access at all.
+        "-netdev",
+        "user,id=n0,net=10.0.2.0/24,restrict=on",
+        "-device",
+        &format!("virtio-net-pci,netdev=n0,mac={MAC0},addr={SLOT0:#x},romfile="),
+        // Port 1: the SAN network; its host alias 10.0.3.2 is the host's 127.0.0.1 (so not
+        // restricted); the guest is only ever pointed at 10.0.3.2.
+        "-netdev",
+        "user,id=n1,net=10.0.3.0/24",
+        "-device",
+        &format!("virtio-net-pci,netdev=n1,mac={MAC1},addr={SLOT1:#x},romfile="),
+        "-serial",
+        &log_arg,
+        "-monitor",
+        "none",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    eprintln!("+ qemu-system-x86_64 {}", args.join(" "));
+    let mut child = Command::new("qemu-system-x86_64")
+        .args(&args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot start qemu-system-x86_64: {e}"))?;
+    let deadline = Instant::now() + timeout;
+    let outcome = loop {
+        if let Some(status) = child.try_wait().map_err(|e| e.to_string())? {
+            if !status.success() {
+                let mut err = String::new();
+                if let Some(mut e) = child.stderr.take() {
+                    let _ = e.read_to_string(&mut err);
+                }
+                return Err(format!("QEMU failed: {status}: {}", err.trim()));
+            }
+            break "exited";
+        }
+        let text = clean(&fs::read(log).unwrap_or_default());
+        if text.contains("sanboot: FAILED at") {
+            // Give the line a moment to be complete, then stop the machine.
+            std::thread::sleep(Duration::from_millis(300));
+            break "stopped after a sanboot failure";
+        }
+        if Instant::now() >= deadline {
+            break "stopped at the timeout";
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    if child.try_wait().map_err(|e| e.to_string())?.is_none() {
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+    Ok(outcome)
+}
+
+/// The serial log without ANSI escapes and carriage returns.
+fn clean(raw: &[u8]) -> String {
+    let text = String::from_utf8_lossy(raw);
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\u{1b}' => {
+                // CSI: ESC [ params final-byte
+                if chars.peek() == Some(&'[') {
+                    chars.next();
+                    for c in chars.by_ref() {
+                        if c.is_ascii_alphabetic() {
+                            break;
+                        }
+                    }
+                }
+            }
+            '\r' => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn is_ours(line: &str) -> bool {
+    line.contains("sanboot:") || line.starts_with("IBFT-") || line.starts_with("PAYLOAD-")
+}
+
+/// Scenario `boot`: every stage, then the payload's verdict and self-checks.
+fn expected_boot(setup: &Setup) -> Vec<String> {
+    let (port, lun) = (setup.portal_port, setup.lun);
+    vec![
+        format!("sanboot: config: root-path 10.0.3.2:{port} lun {lun} {TARGET_IQN}"),
+        format!("sanboot: nic: port0 {MAC0} pci 00:{SLOT0:02x}.0"),
+        format!("sanboot: nic: port1 {MAC1} pci 00:{SLOT1:02x}.0"),
+        // DHCP on the SAN port first (it is configured), then on the other (ibft-nics = all).
+        format!("sanboot: net: port1 {MAC1} lease 10.0.3.15/24 gateway 10.0.3.2 dhcp 10.0.3.2"),
+        format!("sanboot: net: port0 {MAC0} lease 10.0.2.15/24"),
+        format!(
+            "sanboot: net: SAN port is port1 {MAC1}; initiator iqn.2026-11.org.iscsi-boot:{UUID}"
+        ),
+        setup.disk_line.clone(),
+        format!("sanboot: blockio: installed PciRoot(0x0)/Pci(0x{SLOT1:x},0x0)/MAC("),
+        "sanboot: ibft: installed".into(),
+        "sanboot: ibft: nic0 @".into(),
+        format!("sanboot: ibft:   mac {MAC0} pci 00:{SLOT0:02x}.0"),
+        "sanboot: ibft:   ip 10.0.2.15/24 origin 3 ".into(),
+        "sanboot: ibft: nic1 @".into(),
+        format!("sanboot: ibft:   mac {MAC1} pci 00:{SLOT1:02x}.0"),
+        // The target is on-link: no gateway (omit-when-on-link, KB960104).
+        "sanboot: ibft:   ip 10.0.3.15/24 origin 3 gateway - ".into(),
+        "sanboot: ibft: target0 @".into(),
+        format!("sanboot: ibft:   name {TARGET_IQN}"),
+        format!("sanboot: ibft:   address 10.0.3.2 port {port} lun {lun} nic 1"),
+        "sanboot: boot: starting \\EFI\\BOOT\\BOOTX64.EFI".into(),
+        format!("IBFT-OK nics=2 targets=1 boot-mac={MAC1} boot-pci=00:{SLOT1:02x}.0 target-nic=1"),
+        "PAYLOAD-ARGS e2e-args console=ttyS0".into(),
+        "PAYLOAD-DEVICE set".into(),
+        format!(
+            "PAYLOAD-READ \\payload.bin 1048576 bytes sum {:#x}",
+            pattern(1 << 20)
+                .iter()
+                .fold(0u32, |a, &b| a.wrapping_add(u32::from(b)))
+        ),
+        "PAYLOAD-DONE".into(),
+    ]
+}
+
+/// Scenario `missing-boot-file`: the disk and table are set up, the boot file is not there, and
+/// without `keep-san` both are removed again; one failure line names the stage and the cause.
+fn expected_missing_boot_file(_: &Setup) -> Vec<String> {
+    vec![
+        "sanboot: blockio: installed".into(),
+        "sanboot: ibft: installed".into(),
+        "sanboot: keep-san: off: disk removed, iBFT removed".into(),
+        "sanboot: FAILED at boot: \\EFI\\missing.efi not found on 1 volume(s) of the disk".into(),
+    ]
+}
+
+/// Checks that every expected line prefix appears, in order, and that `forbidden` does not.
+fn check_log(text: &str, expected: &[String], forbidden: Option<&str>) -> Result<(), String> {
+    if let Some(bad) = forbidden {
+        if let Some(line) = text.lines().find(|l| l.trim_start().starts_with(bad)) {
+            return Err(format!("e2e failed: unexpected line {line:?}"));
+        }
+    }
+    let mut lines = text.lines();
+    for want in expected {
+        if !lines.any(|l| l.trim_start().starts_with(want.as_str())) {
+            let failure = text
+                .lines()
+                .find(|l| l.contains("sanboot: FAILED at") || l.starts_with("IBFT-FAIL"));
+            return Err(match failure {
+                Some(f) => format!("e2e failed: {f}"),
+                None => format!("e2e failed: serial log lacks (in order) a line starting {want:?}"),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// A `tgtd` exporting one image as LUN 1 of `TARGET_IQN` on 127.0.0.1 and a free port, with
+/// its own control port; stopped (by its process id) when dropped.
+struct Tgtd {
+    child: std::process::Child,
+    port: u16,
+}
+
+impl Tgtd {
+    fn start(work: &Path, image: &Path) -> Result<Self, String> {
+        for tool in ["tgtd", "tgtadm"] {
+            if !on_path(tool) && !Path::new("/usr/sbin").join(tool).exists() {
+                return Err(format!("{tool} not found: run `cargo xtask setup`"));
+            }
+        }
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map_err(|e| format!("no free port: {e}"))?
+            .port();
+        // A control port derived from the portal's, so parallel runs do not share one.
+        let control = (u32::from(port) % 30_000 + 1_000).to_string();
+        let log = fs::File::create(work.join("tgtd.log")).map_err(|e| e.to_string())?;
+        let child = Command::new("tgtd")
+            .args([
+                "-f",
+                "-C",
+                &control,
+                "--iscsi",
+                &format!("portal=127.0.0.1:{port}"),
+            ])
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().map_err(|e| e.to_string())?)
+            .stderr(log)
+            .spawn()
+            .map_err(|e| format!("cannot start tgtd: {e}"))?;
+        let tgtd = Tgtd { child, port };
+        let tgtadm = |args: &[&str]| {
+            let mut all = vec!["-C", control.as_str(), "--lld", "iscsi"];
+            all.extend_from_slice(args);
+            tool("tgtadm", &all)
+        };
+        let started = Instant::now();
+        while tgtadm(&["--op", "show", "--mode", "sys"]).is_err() {
+            if started.elapsed() > Duration::from_secs(10) {
+                return Err("tgtd did not come up within 10 s".into());
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let img = image.to_str().ok_or("non-UTF-8 path")?;
+        tgtadm(&[
+            "--op", "new", "--mode", "target", "--tid", "1", "-T", TARGET_IQN,
+        ])?;
+        tgtadm(&[
+            "--op",
+            "new",
+            "--mode",
+            "logicalunit",
+            "--tid",
+            "1",
+            "--lun",
+            "1",
+            "-b",
+            img,
+        ])?;
+        tgtadm(&[
+            "--op", "bind", "--mode", "target", "--tid", "1", "-I", "ALL",
+        ])?;
+        eprintln!("e2e: tgtd exports {img} as {TARGET_IQN} LUN 1 on 127.0.0.1:{port}");
+        Ok(tgtd)
+    }
+}
+
+impl Drop for Tgtd {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clean_strips_escapes() {
+        assert_eq!(clean(b"\x1b[0m\x1b[37;40mIBFT-OK\r\n"), "IBFT-OK\n");
+    }
+
+    #[test]
+    fn check_log_wants_all_lines_in_order() {
+        let setup = Setup {
+            root_path: String::new(),
+            portal_port: 3260,
+            lun: 0,
+            disk_conf: String::new(),
+            disk_line: "sanboot: disk: RAM disk".into(),
+        };
+        let want = expected_boot(&setup);
+        assert!(check_log(&want.join("\n"), &want, Some("sanboot: FAILED")).is_ok());
+        let mut reversed = want.clone();
+        reversed.reverse();
+        assert!(check_log(&reversed.join("\n"), &want, None).is_err());
+        let failed = "sanboot: FAILED at disk: read \\disk.img: not found";
+        assert_eq!(
+            check_log(failed, &want, None),
+            Err(format!("e2e failed: {failed}"))
+        );
+        assert!(check_log(failed, &[], Some("sanboot: FAILED")).is_err());
+    }
+}
