@@ -37,6 +37,12 @@ impl fmt::Display for Severity {
 macro_rules! codes {
     ($($name:ident = $num:literal, $sev:ident, $title:literal, $why:literal;)*) => {
         /// A lint code; the numbers are stable.
+        ///
+        /// ```
+        /// let c = ibft::Code::Checksum;
+        /// assert_eq!((c.as_str(), c.severity()), ("IBFT004", ibft::Severity::Error));
+        /// assert!(c.explanation().contains("Linux"));
+        /// ```
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
         pub enum Code {
             $(
@@ -180,7 +186,14 @@ impl fmt::Display for Code {
     }
 }
 
-/// One lint finding.
+/// One lint finding; `Display` gives the one-line form `CODE severity where: what -- symptom`.
+///
+/// ```
+/// let f = ibft::Finding::from(ibft::Problem::Revision(2));
+/// assert_eq!(f.code, ibft::Code::Revision);
+/// assert_eq!(f.severity(), ibft::Severity::Error);
+/// assert!(f.to_string().starts_with("IBFT003 error revision 2, expected 1 -- Linux"));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Finding {
     /// The code.

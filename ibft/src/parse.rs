@@ -93,6 +93,13 @@ impl fmt::Display for StringField {
 }
 
 /// A structural defect found while decoding a table.
+///
+/// ```
+/// let mut problems = Vec::new();
+/// let _ = ibft::Table::decode(&[0u8; 20], &mut |p| problems.push(p));
+/// assert_eq!(problems, [ibft::Problem::TooShort { have: 20 }]);
+/// assert!(problems[0].is_error());
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, thiserror::Error)]
 pub enum Problem {
     /// Fewer than 48 bytes: not even a header.
@@ -376,6 +383,20 @@ impl<'a> Table<'a> {
     /// Decodes a table leniently: every problem goes to `problems` and whatever can be
     /// decoded is returned. Fails only when there is no header or control structure (that
     /// problem is reported to `problems` too).
+    ///
+    /// ```
+    /// # let mut b: ibft::Builder = ibft::Builder::new("iqn.2026-11.org.example:n");
+    /// # let nic = b.add_nic(ibft::NicConfig { mac: [2, 0, 0, 0, 0, 1], ..Default::default() }).unwrap();
+    /// # b.add_target(ibft::TargetConfig::new(nic, "10.0.2.2".parse().unwrap(), "iqn.2026-11.org.example:d")).unwrap();
+    /// # let mut buf = [0u8; 1024];
+    /// # let len = b.emit(&mut buf).unwrap();
+    /// buf[10] ^= 1; // break the checksum
+    /// let mut problems = 0;
+    /// let table = ibft::Table::decode(&buf[..len], &mut |_| problems += 1).unwrap();
+    /// assert_eq!(problems, 1);
+    /// assert_eq!(table.nics().count(), 1); // still decoded
+    /// assert!(ibft::Table::parse(&buf[..len]).is_err());
+    /// ```
     pub fn decode(bytes: &'a [u8], problems: &mut impl FnMut(Problem)) -> Result<Self, Problem> {
         decode_dyn(bytes, problems)
     }

@@ -103,6 +103,12 @@ impl fmt::Display for IpCidr {
 }
 
 /// Where a NIC's address came from (Windows `NL_PREFIX_ORIGIN`); an open enum.
+///
+/// ```
+/// assert_eq!(ibft::Origin::from(3), ibft::Origin::Dhcp);
+/// assert_eq!(ibft::Origin::from(7), ibft::Origin::Unknown(7));
+/// assert_eq!(u8::from(ibft::Origin::RouterAdvertisement), 4);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum Origin {
     /// 0: other.
@@ -241,6 +247,11 @@ impl fmt::Display for Lun {
 }
 
 /// A CHAP name and secret.
+///
+/// ```
+/// let c = ibft::Chap { user: "iqn.2026-11.org.example:node1", secret: "at-least-12-chars" };
+/// assert!(c.secret.len() >= 12);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Chap<'a> {
     /// CHAP name.
@@ -250,6 +261,11 @@ pub struct Chap<'a> {
 }
 
 /// CHAP type of a target record; an open enum.
+///
+/// ```
+/// assert_eq!(ibft::ChapType::from(2), ibft::ChapType::Mutual);
+/// assert_eq!(u8::from(ibft::ChapType::Unknown(5)), 5);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ChapType {
     /// 0: no CHAP.
