@@ -143,6 +143,7 @@ impl<'a> TargetConfig<'a> {
 /// assert_eq!(b.buffer_len(), Err(ibft::BuildError::NoBootTarget));
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum BuildError {
     /// More NICs than the builder's capacity.
     #[error("too many NICs")]
@@ -180,6 +181,10 @@ pub enum BuildError {
     /// A string contains a NUL byte.
     #[error("{0} contains a NUL byte")]
     StringHasNul(StringField),
+    /// A string is longer than its field allows (iSCSI names: 223 bytes, RFC 3720;
+    /// other strings: 65535).
+    #[error("{0} is too long")]
+    StringTooLong(StringField),
     /// A required string is empty.
     #[error("{0} is empty")]
     EmptyString(StringField),
@@ -237,12 +242,19 @@ pub struct Builder<'a, const N: usize = DEFAULT_CAPACITY> {
     targets: heapless::Vec<TargetConfig<'a>, N>,
 }
 
+/// Longest iSCSI name (RFC 3720, section 3.2.6.1).
+pub const MAX_ISCSI_NAME: usize = 223;
+
 fn check_string(s: &str, field: StringField) -> Result<(), BuildError> {
     if s.as_bytes().contains(&0) {
         return Err(BuildError::StringHasNul(field));
     }
-    if s.len() > usize::from(u16::MAX) {
-        return Err(BuildError::TableTooLarge(s.len()));
+    let max = match field {
+        StringField::InitiatorName | StringField::TargetName => MAX_ISCSI_NAME,
+        _ => usize::from(u16::MAX),
+    };
+    if s.len() > max {
+        return Err(BuildError::StringTooLong(field));
     }
     Ok(())
 }

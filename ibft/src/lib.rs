@@ -40,7 +40,8 @@ mod types;
 pub mod wire;
 
 pub use builder::{
-    Alignment, BuildError, Builder, DEFAULT_CAPACITY, GatewayPolicy, NicHandle, TargetConfig,
+    Alignment, BuildError, Builder, DEFAULT_CAPACITY, GatewayPolicy, MAX_ISCSI_NAME, NicHandle,
+    TargetConfig,
 };
 pub use find::{LEGACY_WINDOW, find, find_all, legacy_placement_ok};
 pub use lint::{Code, Finding, LintSummary, Severity, lint};

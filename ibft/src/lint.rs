@@ -44,6 +44,7 @@ macro_rules! codes {
         /// assert!(c.explanation().contains("Linux"));
         /// ```
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        #[non_exhaustive]
         pub enum Code {
             $(
                 #[doc = $title]

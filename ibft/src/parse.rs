@@ -101,6 +101,7 @@ impl fmt::Display for StringField {
 /// assert!(problems[0].is_error());
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, thiserror::Error)]
+#[non_exhaustive]
 pub enum Problem {
     /// Fewer than 48 bytes: not even a header.
     #[error("only {have} bytes, shorter than the 48-byte header")]
