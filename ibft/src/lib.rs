@@ -31,6 +31,11 @@
 #[cfg(test)]
 extern crate std;
 
+/// The Rust examples of `docs/ibft.md` compile and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/ibft.md")]
+mod guide {}
+
 mod builder;
 mod display;
 mod find;
