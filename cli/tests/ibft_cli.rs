@@ -98,7 +98,7 @@ fn build_dump_lint_round_trip() {
     );
     // Target 10.0.2.2 is on-link: the default policy blanks the gateway.
     assert!(
-        out.contains("ip 10.0.2.15/24 origin 3 gateway - dns 10.0.2.3 - dhcp 10.0.2.2"),
+        out.contains("ip 10.0.2.15/24 origin 3 (dhcp) gateway - dns 10.0.2.3 - dhcp 10.0.2.2"),
         "{out}"
     );
     assert!(

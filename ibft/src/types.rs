@@ -152,6 +152,21 @@ impl From<Origin> for u8 {
     }
 }
 
+impl fmt::Display for Origin {
+    /// The code and its name, e.g. `3 (dhcp)`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let name = match self {
+            Self::Other => "other",
+            Self::Manual => "manual",
+            Self::WellKnown => "well-known",
+            Self::Dhcp => "dhcp",
+            Self::RouterAdvertisement => "router-advertisement",
+            Self::Unknown(_) => "unknown",
+        };
+        write!(f, "{} ({name})", u8::from(*self))
+    }
+}
+
 /// One network port exactly as it was configured: the single value the iBFT builder takes
 /// for a NIC record, so MAC, PCI address and addresses cannot come from different ports.
 ///
