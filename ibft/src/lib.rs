@@ -49,9 +49,9 @@ pub use builder::{
     TargetConfig,
 };
 pub use find::{LEGACY_WINDOW, find, find_all, legacy_placement_ok};
-pub use lint::{Code, Finding, LintSummary, Severity, lint};
+pub use lint::{Code, Finding, LintSummary, Severity, lint, lint_into};
 pub use parse::{
-    HeaderRepr, InitiatorRepr, NicRepr, ParseError, Problem, SIGNATURES, Slot, StringField, Table,
-    TargetRepr, flags,
+    Decoded, HeaderRepr, InitiatorRepr, NicRepr, ParseError, Problem, SIGNATURES, Slot,
+    StringField, Table, TargetRepr, flags,
 };
 pub use types::{Chap, ChapType, IpCidr, Lun, NicConfig, Origin, PciAddress, decode_ip, encode_ip};

@@ -278,6 +278,23 @@ pub fn lint(bytes: &[u8], sink: &mut impl FnMut(Finding)) -> LintSummary {
     summary
 }
 
+/// [`lint()`] into a fixed-capacity collection (no allocation); the summary counts every
+/// finding, including those beyond `N`.
+///
+/// ```
+/// let bytes = include_bytes!("../tests/data/lkml-3nic-3target.bin");
+/// let (findings, summary) = ibft::lint_into::<16>(bytes);
+/// assert_eq!(findings.len(), 4);
+/// assert_eq!((summary.errors, summary.warnings), (3, 1));
+/// ```
+pub fn lint_into<const N: usize>(bytes: &[u8]) -> (heapless::Vec<Finding, N>, LintSummary) {
+    let mut findings = heapless::Vec::new();
+    let summary = lint(bytes, &mut |f| {
+        let _ = findings.push(f);
+    });
+    (findings, summary)
+}
+
 fn problem_slot(p: &Problem) -> Slot {
     match *p {
         Problem::OffsetOutOfRange { slot, .. }

@@ -337,6 +337,17 @@ pub struct TargetRepr<'a> {
     pub reverse_chap_secret: &'a str,
 }
 
+/// A leniently decoded table with its problems (see [`Table::decode_with_problems`]).
+#[derive(Debug, Clone)]
+pub struct Decoded<'a, const N: usize> {
+    /// What could be decoded.
+    pub table: Table<'a>,
+    /// The first `N` problems, in table order.
+    pub problems: heapless::Vec<Problem, N>,
+    /// How many further problems did not fit.
+    pub dropped: usize,
+}
+
 /// A decoded table borrowing its bytes; NICs and targets are read on demand, so no
 /// allocation and no capacity limit.
 ///
@@ -400,6 +411,33 @@ impl<'a> Table<'a> {
     /// ```
     pub fn decode(bytes: &'a [u8], problems: &mut impl FnMut(Problem)) -> Result<Self, Problem> {
         decode_dyn(bytes, problems)
+    }
+
+    /// [`decode`](Self::decode) returning the problems too, in a fixed-capacity collection
+    /// (no allocation); problems beyond `N` are counted in [`Decoded::dropped`].
+    ///
+    /// ```
+    /// let bytes = include_bytes!("../tests/data/fwts-0002.bin");
+    /// let d = ibft::Table::decode_with_problems::<8>(bytes).unwrap();
+    /// assert_eq!(d.problems[0], ibft::Problem::Checksum(208));
+    /// assert_eq!((d.problems.len(), d.dropped), (8, 5));
+    /// assert_eq!(d.table.nics().count(), 1);
+    /// ```
+    pub fn decode_with_problems<const N: usize>(
+        bytes: &'a [u8],
+    ) -> Result<Decoded<'a, N>, Problem> {
+        let mut problems = heapless::Vec::new();
+        let mut dropped = 0;
+        let table = Self::decode(bytes, &mut |p| {
+            if problems.push(p).is_err() {
+                dropped += 1;
+            }
+        })?;
+        Ok(Decoded {
+            table,
+            problems,
+            dropped,
+        })
     }
 
     /// The table bytes (cut to the length field when it fits).
