@@ -3,15 +3,17 @@
 //! drift of the machine hits both sides alike. Writes `docs/BENCHMARKS.md`.
 
 use crate::tgtd::Tgtd;
+use timed::Usage;
+
+mod baseline;
+mod timed;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
 const BLOCK_SIZES: &[(u64, &str)] = &[(128 << 10, "128 KiB"), (1 << 20, "1 MiB")];
 const QUEUE_DEPTHS: &[u32] = &[1, 8, 32];
-/// tgtd's default logical block size for a file-backed LUN.
-const LUN_BLOCK: u64 = 512;
 
 struct Options {
     seconds: u64,
@@ -29,9 +31,9 @@ fn load_average() -> String {
 
 fn parse_options(args: &[String]) -> Result<Options, String> {
     let mut o = Options {
-        seconds: 5,
-        rounds: 5,
-        lun_mib: 256,
+        seconds: 3,
+        rounds: 3,
+        lun_mib: 1024,
     };
     let mut it = args.iter();
     while let Some(flag) = it.next() {
@@ -50,12 +52,59 @@ fn parse_options(args: &[String]) -> Result<Options, String> {
     Ok(o)
 }
 
-/// One measured configuration: throughput samples in MiB/s of each side.
+/// One measured run: throughput and CPU cost.
+#[derive(Clone, Copy, Debug)]
+struct Sample {
+    mib_per_s: f64,
+    cpu_per_gib: f64,
+}
+
+impl Sample {
+    fn new(bytes: f64, seconds: f64, usage: Usage) -> Sample {
+        let mib = bytes / (1u64 << 20) as f64;
+        Sample {
+            mib_per_s: mib / seconds.max(1e-9),
+            cpu_per_gib: usage.cpu() / (mib / 1024.0).max(1e-9),
+        }
+    }
+}
+
+/// What a row measures.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Kind {
+    Read,
+    Write,
+    Download,
+    Upload,
+}
+
+impl Kind {
+    fn title(self) -> &'static str {
+        match self {
+            Kind::Read => "sequential read",
+            Kind::Write => "sequential write",
+            Kind::Download => "whole-LUN download",
+            Kind::Upload => "whole-LUN upload",
+        }
+    }
+}
+
+/// One measured configuration: samples of each side.
 struct Row {
+    kind: Kind,
     block: &'static str,
     depth: u32,
-    theirs: Vec<f64>,
-    ours: Option<Vec<f64>>,
+    theirs: Vec<Sample>,
+    ours: Vec<Sample>,
+}
+
+/// Where the measured programs and files are.
+struct Setup {
+    ours: PathBuf,
+    url: String,
+    o: Options,
+    scratch_theirs: PathBuf,
+    scratch_ours: PathBuf,
 }
 
 /// Runs the benchmark and writes `docs/BENCHMARKS.md`.
@@ -65,52 +114,38 @@ pub fn run(args: &[String]) -> Result<(), String> {
         "cargo",
         &["build", "--release", "-p", "cli", "--bin", "iscsi-boot"],
     )?;
-    let ours_bin = crate::workspace_root().join("target/release/iscsi-boot");
-    let ours_available = has_bench_command(&ours_bin);
-    if !ours_available {
-        eprintln!("xtask bench: `iscsi-boot bench` is not available; measuring libiscsi only");
-    }
-    let backing = PathBuf::from(format!(
-        "/dev/shm/iscsi-boot-bench-{}.img",
-        std::process::id()
-    ));
+    let ours = crate::workspace_root().join("target/release/iscsi-boot");
+    let backing = shm_path("lun");
     let tgtd = Tgtd::start(&backing, o.lun_mib)?;
     let url = tgtd.url();
     eprintln!(
         "xtask bench: tgtd serving {url} ({} MiB on tmpfs)",
         o.lun_mib
     );
-
+    let setup = Setup {
+        ours,
+        url,
+        o,
+        scratch_theirs: shm_path("theirs"),
+        scratch_ours: shm_path("ours"),
+    };
     let load_before = load_average();
-    let mut rows = Vec::new();
-    for &(block, block_name) in BLOCK_SIZES {
-        for &depth in QUEUE_DEPTHS {
-            let mut row = Row {
-                block: block_name,
-                depth,
-                theirs: Vec::new(),
-                ours: ours_available.then(Vec::new),
-            };
-            for round in 1..=o.rounds {
-                let a = iscsi_perf(&url, block, depth, o.seconds)?;
-                eprintln!("  {block_name:>7} QD{depth:<2} round {round}: libiscsi {a:8.1} MiB/s");
-                row.theirs.push(a);
-                if let Some(ours) = row.ours.as_mut() {
-                    let b = iscsi_boot(&ours_bin, &url, block, depth, o.seconds)?;
-                    eprintln!(
-                        "  {block_name:>7} QD{depth:<2} round {round}: ours     {b:8.1} MiB/s"
-                    );
-                    ours.push(b);
-                }
-            }
-            rows.push(row);
-        }
-    }
+    let measured = measure_all(&setup);
+    let _ = std::fs::remove_file(&setup.scratch_theirs);
+    let _ = std::fs::remove_file(&setup.scratch_ours);
     drop(tgtd);
+    let rows = measured?;
 
     let load = (load_before, load_average());
-    let report = render(&o, &rows, &ours_bin, &load);
     let path = crate::workspace_root().join("docs/BENCHMARKS.md");
+    let kept = std::fs::read_to_string(&path)
+        .map(|old| kept_sections(&old).to_string())
+        .unwrap_or_default();
+    let mut report = render(&setup.o, &rows, &setup.ours, &load);
+    if !kept.is_empty() {
+        report.push('\n');
+        report.push_str(&kept);
+    }
     std::fs::create_dir_all(path.parent().unwrap_or(Path::new(".")))
         .and_then(|()| std::fs::write(&path, &report))
         .map_err(|e| format!("write {}: {e}", path.display()))?;
@@ -119,112 +154,137 @@ pub fn run(args: &[String]) -> Result<(), String> {
     Ok(())
 }
 
-fn has_bench_command(bin: &Path) -> bool {
-    Command::new(bin)
-        .args(["bench", "--help"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
+fn shm_path(what: &str) -> PathBuf {
+    PathBuf::from(format!(
+        "/dev/shm/iscsi-boot-bench-{}-{what}.img",
+        std::process::id()
+    ))
 }
 
-/// Runs a command with a deadline; on expiry it gets SIGTERM (iscsi-perf then prints its
-/// average and exits), then SIGKILL. Returns stdout.
-fn output_within(cmd: &mut Command, limit: Duration) -> Result<String, String> {
-    let shown = crate::show(cmd);
-    let mut child = cmd
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|e| format!("cannot start `{shown}`: {e}"))?;
-    let pid = child.id().to_string();
-    let reader = child.stdout.take().map(|mut out| {
-        std::thread::spawn(move || {
-            let mut s = String::new();
-            let _ = std::io::Read::read_to_string(&mut out, &mut s);
-            s
-        })
-    });
-    let started = Instant::now();
-    let mut termed = false;
-    let status = loop {
-        if let Some(status) = child.try_wait().map_err(|e| e.to_string())? {
-            break status;
+/// The sections other tools append (from the first `## Reliability` or `## Footprint`
+/// heading on), kept when the file is rewritten.
+fn kept_sections(old: &str) -> &str {
+    let mut at = 0;
+    for line in old.split_inclusive('\n') {
+        let heading = line.trim_end();
+        if heading == "## Reliability"
+            || heading == "## Footprint"
+            || heading.starts_with("## Reliability ")
+            || heading.starts_with("## Footprint ")
+        {
+            return &old[at..];
         }
-        let waited = started.elapsed();
-        if waited > limit && !termed {
-            let _ = Command::new("kill").args(["-TERM", &pid]).status();
-            termed = true;
-        } else if waited > limit + Duration::from_secs(10) {
-            let _ = child.kill();
-            let _ = child.wait();
-            return Err(format!("`{shown}` did not finish"));
+        at += line.len();
+    }
+    ""
+}
+
+fn measure_all(s: &Setup) -> Result<Vec<Row>, String> {
+    let mut rows = Vec::new();
+    for kind in [Kind::Read, Kind::Write] {
+        for &(block, block_name) in BLOCK_SIZES {
+            for &depth in QUEUE_DEPTHS {
+                let mut row = Row {
+                    kind,
+                    block: block_name,
+                    depth,
+                    theirs: Vec::new(),
+                    ours: Vec::new(),
+                };
+                for round in 1..=s.o.rounds {
+                    let (a, b) = match kind {
+                        Kind::Read => (
+                            baseline::iscsi_perf(&s.url, block, depth, s.o.seconds)?,
+                            iscsi_boot_bench(s, block, depth, false)?,
+                        ),
+                        _ => (
+                            baseline::qemu_img_bench_write(&s.url, block, depth, s.o.lun_mib)?,
+                            iscsi_boot_bench(s, block, depth, true)?,
+                        ),
+                    };
+                    log(kind, block_name, depth, round, a, b);
+                    row.theirs.push(a);
+                    row.ours.push(b);
+                }
+                rows.push(row);
+            }
         }
-        std::thread::sleep(Duration::from_millis(50));
+    }
+    for kind in [Kind::Download, Kind::Upload] {
+        let mut row = Row {
+            kind,
+            block: "whole LUN",
+            depth: 8,
+            theirs: Vec::new(),
+            ours: Vec::new(),
+        };
+        for round in 1..=s.o.rounds {
+            let (a, b) = whole_lun(s, kind)?;
+            log(kind, "LUN", 8, round, a, b);
+            row.theirs.push(a);
+            row.ours.push(b);
+        }
+        rows.push(row);
+    }
+    Ok(rows)
+}
+
+fn log(kind: Kind, block: &str, depth: u32, round: usize, a: Sample, b: Sample) {
+    eprintln!(
+        "  {:<18} {block:>7} QD{depth:<2} round {round}: baseline {:8.1} MiB/s {:6.2} CPU s/GiB, \
+         ours {:8.1} MiB/s {:6.2} CPU s/GiB",
+        kind.title(),
+        a.mib_per_s,
+        a.cpu_per_gib,
+        b.mib_per_s,
+        b.cpu_per_gib
+    );
+}
+
+/// `iscsi-boot bench --json [--write]`.
+fn iscsi_boot_bench(s: &Setup, block: u64, depth: u32, write: bool) -> Result<Sample, String> {
+    let mut args: Vec<String> = ["bench", &s.url, "--json", "--seconds"]
+        .iter()
+        .map(|a| a.to_string())
+        .collect();
+    args.push(s.o.seconds.to_string());
+    args.extend(["--block-size".into(), block.to_string()]);
+    args.extend(["--queue-depth".into(), depth.to_string()]);
+    if write {
+        args.push("--write".into());
+    }
+    let t = timed::run(&s.ours, &args, Duration::from_secs(s.o.seconds + 30))?;
+    let bytes = json_number(&t.stdout, "bytes");
+    let seconds = json_number(&t.stdout, "seconds");
+    match (bytes, seconds) {
+        (Some(b), Some(secs)) => Ok(Sample::new(b, secs, t.usage)),
+        _ => Err(format!(
+            "no bytes/seconds in `iscsi-boot bench --json` output:\n{}",
+            t.stdout
+        )),
+    }
+}
+
+/// One round of a whole-LUN copy with each side: `qemu-img convert` then `iscsi-boot read` /
+/// `write`, timed from process start to exit (login included on both sides).
+fn whole_lun(s: &Setup, kind: Kind) -> Result<(Sample, Sample), String> {
+    let bytes = (s.o.lun_mib << 20) as f64;
+    let limit = Duration::from_secs(120);
+    let scratch = |p: &Path| p.to_string_lossy().into_owned();
+    let (theirs, ours) = if kind == Kind::Download {
+        let t = baseline::qemu_img_convert(&s.url, &scratch(&s.scratch_theirs), false)?;
+        let args = ["read", &s.url, "-o", &scratch(&s.scratch_ours)].map(String::from);
+        (t, timed::run(&s.ours, &args, limit)?.usage)
+    } else {
+        // Upload the image the download produced.
+        let t = baseline::qemu_img_convert(&scratch(&s.scratch_theirs), &s.url, true)?;
+        let args = ["write", &s.url, "-i", &scratch(&s.scratch_theirs)].map(String::from);
+        (t, timed::run(&s.ours, &args, limit)?.usage)
     };
-    let stdout = reader.and_then(|r| r.join().ok()).unwrap_or_default();
-    if !status.success() {
-        let mut stderr = String::new();
-        if let Some(mut e) = child.stderr.take() {
-            let _ = std::io::Read::read_to_string(&mut e, &mut stderr);
-        }
-        return Err(format!("`{shown}` failed ({status}): {stderr}{stdout}"));
-    }
-    Ok(stdout)
-}
-
-/// libiscsi's sequential READ(16) loop; returns MiB/s.
-fn iscsi_perf(url: &str, block: u64, depth: u32, seconds: u64) -> Result<f64, String> {
-    let blocks = block / LUN_BLOCK;
-    let out = output_within(
-        Command::new("iscsi-perf")
-            .args(["-t", &seconds.to_string()])
-            .args(["-m", &depth.to_string()])
-            .args(["-b", &blocks.to_string()])
-            .arg(url),
-        Duration::from_secs(seconds + 15),
-    )?;
-    if !out.contains(&format!("({block} byte)")) {
-        return Err(format!(
-            "iscsi-perf did not use {block}-byte requests:\n{out}"
-        ));
-    }
-    // The last progress line (lines end in \r) reads "iops average N (M MB/s)".
-    let iops = out
-        .rsplit("iops average ")
-        .next()
-        .filter(|_| out.contains("iops average "))
-        .and_then(|s| s.split_whitespace().next())
-        .and_then(|n| n.parse::<f64>().ok())
-        .ok_or_else(|| format!("no \"iops average\" in iscsi-perf output:\n{out}"))?;
-    Ok(iops * block as f64 / (1u64 << 20) as f64)
-}
-
-/// `iscsi-boot bench --json`; returns MiB/s.
-///
-/// Reads the first of these keys of the JSON object: `bytes_per_second`, `mib_per_second`,
-/// `mib_per_s`, `mb_per_second`, `mb_per_s` (MB = 10^6 bytes).
-fn iscsi_boot(bin: &Path, url: &str, block: u64, depth: u32, seconds: u64) -> Result<f64, String> {
-    let out = output_within(
-        Command::new(bin)
-            .args(["bench", url, "--json"])
-            .args(["--seconds", &seconds.to_string()])
-            .args(["--block-size", &block.to_string()])
-            .args(["--queue-depth", &depth.to_string()]),
-        Duration::from_secs(seconds + 30),
-    )?;
-    let mib = (1u64 << 20) as f64;
-    let keys: [(&str, f64); 5] = [
-        ("bytes_per_second", 1.0 / mib),
-        ("mib_per_second", 1.0),
-        ("mib_per_s", 1.0),
-        ("mb_per_second", 1e6 / mib),
-        ("mb_per_s", 1e6 / mib),
-    ];
-    keys.iter()
-        .find_map(|(key, scale)| json_number(&out, key).map(|v| v * scale))
-        .ok_or_else(|| format!("no throughput in `iscsi-boot bench --json` output:\n{out}"))
+    Ok((
+        Sample::new(bytes, theirs.wall, theirs),
+        Sample::new(bytes, ours.wall, ours),
+    ))
 }
 
 /// The number after `"key":` in a flat JSON object (enough for a one-line report).
@@ -252,6 +312,12 @@ fn summary(samples: &[f64]) -> String {
     let min = samples.iter().copied().fold(f64::INFINITY, f64::min);
     let max = samples.iter().copied().fold(f64::NEG_INFINITY, f64::max);
     format!("{:.1} ({:.1}–{:.1})", median(samples), min, max)
+}
+
+fn summary2(samples: &[f64]) -> String {
+    let min = samples.iter().copied().fold(f64::INFINITY, f64::min);
+    let max = samples.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    format!("{:.2} ({:.2}–{:.2})", median(samples), min, max)
 }
 
 fn command_output(program: &str, args: &[&str]) -> String {
@@ -293,30 +359,70 @@ fn render(o: &Options, rows: &[Row], ours_bin: &Path, load: &(String, String)) -
     let _ = writeln!(s, "# Benchmarks\n");
     let _ = writeln!(
         s,
-        "Sequential reads from one `tgtd` on 127.0.0.1 serving a {} MiB LUN backed by a file on \
-         tmpfs (`/dev/shm`), so the numbers measure the initiators and the loopback path, not a disk. \
-         Each cell is the median MiB/s of {} rounds of {} s (min–max in brackets); rounds alternate \
-         libiscsi and iscsi-boot (A B A B …). Ratio = iscsi-boot median / libiscsi median.\n",
-        o.lun_mib, o.rounds, o.seconds
+        "One `tgtd` on 127.0.0.1 serves a {} MiB LUN backed by a file on tmpfs (`/dev/shm`), so \
+         the numbers measure the initiators and the loopback path, not a disk. Each cell is the \
+         median of {} rounds (min–max in brackets); within a round the baseline runs first, then \
+         iscsi-boot (A B A B …), so drift of the shared machine hits both alike. Ratio = \
+         iscsi-boot median / baseline median.\n",
+        o.lun_mib, o.rounds
     );
     let _ = writeln!(
         s,
-        "| block size | queue depth | libiscsi `iscsi-perf` MiB/s | `iscsi-boot bench` MiB/s | ratio |"
+        "Baselines, all built on libiscsi: reads — `iscsi-perf` ({} s per round); writes — \
+         `qemu-img bench -w` (one sequential pass over the LUN; `iscsi-perf` cannot write); \
+         whole-LUN download and upload — `qemu-img convert` between the `iscsi://` URL and a \
+         file on tmpfs, against `iscsi-boot read` / `iscsi-boot write` (default queue depth 8; \
+         qemu-img's default is 8 coroutines). The whole-LUN rows use the {} MiB LUN, not 1 GiB, \
+         unless run with `--lun-mib 1024`.\n",
+        o.seconds, o.lun_mib
     );
-    let _ = writeln!(s, "|---|---|---|---|---|");
+    let _ = writeln!(
+        s,
+        "## Throughput (MiB/s; goal: ratio ≥ 1.0, ≥ 1.2 at queue depth 1)\n"
+    );
+    let _ = writeln!(
+        s,
+        "| operation | block size | queue depth | baseline MiB/s | iscsi-boot MiB/s | ratio |"
+    );
+    let _ = writeln!(s, "|---|---|---|---|---|---|");
+    let pick = |v: &[Sample], f: fn(&Sample) -> f64| v.iter().map(f).collect::<Vec<f64>>();
     for r in rows {
-        let (ours, ratio) = match &r.ours {
-            Some(v) => (summary(v), format!("{:.2}", median(v) / median(&r.theirs))),
-            None => ("not available".into(), "–".into()),
-        };
+        let theirs = pick(&r.theirs, |x| x.mib_per_s);
+        let ours = pick(&r.ours, |x| x.mib_per_s);
         let _ = writeln!(
             s,
-            "| {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {:.2} |",
+            r.kind.title(),
             r.block,
             r.depth,
-            summary(&r.theirs),
-            ours,
-            ratio
+            summary(&theirs),
+            summary(&ours),
+            median(&ours) / median(&theirs)
+        );
+    }
+    let _ = writeln!(
+        s,
+        "\n## CPU seconds (user + sys) per GiB moved (goal: ratio ≤ 1.0)\n\n\
+         From the same runs, measured by GNU `time` around each process (login included). \
+         tgtd's CPU is not counted on either side.\n"
+    );
+    let _ = writeln!(
+        s,
+        "| operation | block size | queue depth | baseline CPU s/GiB | iscsi-boot CPU s/GiB | ratio |"
+    );
+    let _ = writeln!(s, "|---|---|---|---|---|---|");
+    for r in rows {
+        let theirs = pick(&r.theirs, |x| x.cpu_per_gib);
+        let ours = pick(&r.ours, |x| x.cpu_per_gib);
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} | {} | {} | {:.2} |",
+            r.kind.title(),
+            r.block,
+            r.depth,
+            summary2(&theirs),
+            summary2(&ours),
+            median(&ours) / median(&theirs)
         );
     }
     let _ = writeln!(s, "\n## Machine and versions\n");
@@ -359,18 +465,23 @@ fn render(o: &Options, rows: &[Row], ours_bin: &Path, load: &(String, String)) -
         crate::tgtd::TARGET_NAME
     );
     let _ = writeln!(s, "```sh");
-    let _ = writeln!(
-        s,
-        "iscsi-perf -t SECONDS -m QUEUE_DEPTH -b BLOCK_SIZE/512 URL"
-    );
-    let _ = writeln!(
-        s,
-        "target/release/iscsi-boot bench URL --json --seconds SECONDS --block-size BLOCK_SIZE --queue-depth QUEUE_DEPTH"
-    );
+    for line in [
+        "iscsi-perf -t SECONDS -m QUEUE_DEPTH -b BLOCK_SIZE/512 URL",
+        "iscsi-boot bench URL --json --seconds SECONDS --block-size BLOCK_SIZE --queue-depth QUEUE_DEPTH",
+        "qemu-img bench -w -f raw -t none -c LUN_SIZE/BLOCK_SIZE -d QUEUE_DEPTH -s BLOCK_SIZE URL",
+        "iscsi-boot bench URL --json --write --seconds SECONDS --block-size BLOCK_SIZE --queue-depth QUEUE_DEPTH",
+        "qemu-img convert -f raw -O raw URL FILE",
+        "iscsi-boot read URL -o FILE",
+        "qemu-img convert -n -f raw -O raw -t none FILE URL",
+        "iscsi-boot write URL -i FILE",
+    ] {
+        let _ = writeln!(s, "{line}");
+    }
     let _ = writeln!(s, "```\n");
     let _ = writeln!(
         s,
-        "libiscsi's figure is its final \"iops average\" × request size. The machine is shared with \
+        "iscsi-perf's figure is its final \"iops average\" × request size; qemu-img bench's is \
+         bytes / its \"Run completed in\" time. Every process runs under `/usr/bin/time`. The machine is shared with \
          other work, so compare the two columns of one run rather than runs of different days."
     );
     s
@@ -386,6 +497,20 @@ mod tests {
         assert_eq!(json_number(j, "bytes_per_second"), Some(1.5e8));
         assert_eq!(json_number(j, "iops"), Some(1144.0));
         assert_eq!(json_number(j, "mib_per_s"), None);
+    }
+
+    #[test]
+    fn keeps_the_appended_sections() {
+        let old = "# Benchmarks\n\n| a |\n\n## Reliability\n\nr\n\n## Footprint\n\nf\n";
+        assert_eq!(
+            kept_sections(old),
+            "## Reliability\n\nr\n\n## Footprint\n\nf\n"
+        );
+        assert_eq!(
+            kept_sections("# Benchmarks\n\n## Footprint\nf"),
+            "## Footprint\nf"
+        );
+        assert_eq!(kept_sections("# Benchmarks\n\n## Reproduce\n"), "");
     }
 
     #[test]
