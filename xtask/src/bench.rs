@@ -6,6 +6,7 @@ use crate::tgtd::Tgtd;
 use timed::Usage;
 
 mod baseline;
+mod size;
 mod timed;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -135,6 +136,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
     let _ = std::fs::remove_file(&setup.scratch_ours);
     drop(tgtd);
     let rows = measured?;
+    let sizes = size::measure();
 
     let load = (load_before, load_average());
     let path = crate::workspace_root().join("docs/BENCHMARKS.md");
@@ -142,6 +144,11 @@ pub fn run(args: &[String]) -> Result<(), String> {
         .map(|old| kept_sections(&old).to_string())
         .unwrap_or_default();
     let mut report = render(&setup.o, &rows, &setup.ours, &load);
+    report = report.replacen(
+        "\n## Machine and versions",
+        &format!("{}\n## Machine and versions", render_sizes(sizes)),
+        1,
+    );
     if !kept.is_empty() {
         report.push('\n');
         report.push_str(&kept);
@@ -312,6 +319,28 @@ fn summary(samples: &[f64]) -> String {
     let min = samples.iter().copied().fold(f64::INFINITY, f64::min);
     let max = samples.iter().copied().fold(f64::NEG_INFINITY, f64::max);
     format!("{:.1} ({:.1}–{:.1})", median(samples), min, max)
+}
+
+fn render_sizes(sizes: Result<size::Sizes, String>) -> String {
+    let mut s = String::from("\n## Boot program size (goal: smaller than iPXE's snponly.efi)\n\n");
+    match sizes {
+        Ok(z) => {
+            let _ = writeln!(
+                s,
+                "| file | bytes |\n|---|---|\n\
+                 | `uefi-sanboot.efi` (release, x86_64-unknown-uefi, iSCSI on) | {} |\n\
+                 | Debian iPXE `/usr/lib/ipxe/snponly.efi` | {} |\n\n\
+                 Ratio (ours / snponly.efi): {:.2}.",
+                z.ours,
+                z.snponly,
+                z.ours as f64 / z.snponly as f64
+            );
+        }
+        Err(e) => {
+            let _ = writeln!(s, "Not measured: {e}");
+        }
+    }
+    s
 }
 
 fn summary2(samples: &[f64]) -> String {
