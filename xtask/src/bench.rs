@@ -6,6 +6,7 @@ use crate::tgtd::Tgtd;
 use timed::Usage;
 
 mod baseline;
+mod netns;
 mod size;
 mod timed;
 use std::fmt::Write as _;
@@ -136,6 +137,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
     let _ = std::fs::remove_file(&setup.scratch_ours);
     drop(tgtd);
     let rows = measured?;
+    let paths = netns::measure(&setup.ours, setup.o.rounds, setup.o.lun_mib.min(256));
     let sizes = size::measure();
 
     let load = (load_before, load_average());
@@ -146,7 +148,11 @@ pub fn run(args: &[String]) -> Result<(), String> {
     let mut report = render(&setup.o, &rows, &setup.ours, &load);
     report = report.replacen(
         "\n## Machine and versions",
-        &format!("{}\n## Machine and versions", render_sizes(sizes)),
+        &format!(
+            "{}{}\n## Machine and versions",
+            render_paths(paths),
+            render_sizes(sizes)
+        ),
         1,
     );
     if !kept.is_empty() {
@@ -321,6 +327,35 @@ fn summary(samples: &[f64]) -> String {
     format!("{:.1} ({:.1}–{:.1})", median(samples), min, max)
 }
 
+fn render_paths(paths: Result<netns::Paths, String>) -> String {
+    let mut s = String::from("\n## smoltcp path vs std TCP (goal: ratio ≥ 0.7)\n\n");
+    match paths {
+        Ok(p) => {
+            let _ = writeln!(
+                s,
+                "A network namespace made for the run holds tgtd on 10.77.0.1, the kernel side of \
+                 a TAP device. `smoltcp-tap --tap tap0 --ip 10.77.0.2/24` (release) reads the \
+                 whole {} MiB LUN through the TAP with smoltcp; `iscsi-boot read` reads it \
+                 through the namespace's kernel TCP. MiB/s over each process's whole life \
+                 (login included), median (min–max) of {} alternating rounds.\n\n\
+                 | path | MiB/s |\n|---|---|\n\
+                 | std TCP (`iscsi-boot read`) | {} |\n\
+                 | smoltcp on a TAP (`smoltcp-tap`) | {} |\n\n\
+                 Ratio (smoltcp / std TCP): {:.2}.",
+                p.lun_mib,
+                p.smoltcp.len(),
+                summary(&p.std_tcp),
+                summary(&p.smoltcp),
+                median(&p.smoltcp) / median(&p.std_tcp)
+            );
+        }
+        Err(e) => {
+            let _ = writeln!(s, "Not measured: {e}");
+        }
+    }
+    s
+}
+
 fn render_sizes(sizes: Result<size::Sizes, String>) -> String {
     let mut s = String::from("\n## Boot program size (goal: smaller than iPXE's snponly.efi)\n\n");
     match sizes {
@@ -401,9 +436,14 @@ fn render(o: &Options, rows: &[Row], ours_bin: &Path, load: &(String, String)) -
          `qemu-img bench -w` (one sequential pass over the LUN; `iscsi-perf` cannot write); \
          whole-LUN download and upload — `qemu-img convert` between the `iscsi://` URL and a \
          file on tmpfs, against `iscsi-boot read` / `iscsi-boot write` (default queue depth 8; \
-         qemu-img's default is 8 coroutines). The whole-LUN rows use the {} MiB LUN, not 1 GiB, \
-         unless run with `--lun-mib 1024`.\n",
-        o.seconds, o.lun_mib
+         qemu-img's default is 8 coroutines), copying the whole {} MiB LUN{}.\n",
+        o.seconds,
+        o.lun_mib,
+        if o.lun_mib == 1024 {
+            ""
+        } else {
+            " (1 GiB with `--lun-mib 1024`)"
+        }
     );
     let _ = writeln!(
         s,

@@ -1,0 +1,197 @@
+//! The smoltcp path against the std-TCP path to the same target: a fresh network namespace
+//! holds tgtd on 10.77.0.1 (the kernel side of a TAP device); `smoltcp-tap` reads the LUN
+//! through the TAP with its own TCP/IP stack, `iscsi-boot read` through the namespace's kernel
+//! TCP. Only addresses inside that namespace are used.
+
+use super::timed;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const TAP: &str = "tap0";
+const HOST_ADDR: &str = "10.77.0.1";
+const PORT: u16 = 3260;
+const TARGET: &str = "iqn.2026-11.org.example.iscsi-boot:netns-bench";
+
+/// Throughput samples (MiB/s, whole process from start to exit) of each path.
+pub(super) struct Paths {
+    pub(super) smoltcp: Vec<f64>,
+    pub(super) std_tcp: Vec<f64>,
+    pub(super) lun_mib: u64,
+}
+
+/// The namespace, its tgtd and its backing file; all removed on drop.
+struct Netns {
+    name: String,
+    tgtd: Option<Child>,
+    control: String,
+    backing: PathBuf,
+}
+
+impl Drop for Netns {
+    fn drop(&mut self) {
+        if let Some(mut t) = self.tgtd.take() {
+            let _ = t.kill();
+            let _ = t.wait();
+        }
+        for suffix in ["", ".lock"] {
+            let _ = std::fs::remove_file(format!("/var/run/tgtd/socket.{}{suffix}", self.control));
+        }
+        let _ = Command::new("ip")
+            .args(["netns", "del", &self.name])
+            .status();
+        let _ = std::fs::remove_file(&self.backing);
+    }
+}
+
+impl Netns {
+    fn ip(&self, args: &[&str]) -> Result<(), String> {
+        let mut cmd = Command::new("ip");
+        cmd.args(["-n", &self.name]).args(args);
+        crate::run_with(&mut cmd)
+    }
+
+    fn exec(&self, program: &str) -> Command {
+        let mut cmd = Command::new("ip");
+        cmd.args(["netns", "exec", &self.name, program]);
+        cmd
+    }
+
+    fn tgtadm(&self, args: &[&str]) -> Result<(), String> {
+        let out = self
+            .exec("tgtadm")
+            .args(["-C", &self.control, "--lld", "iscsi"])
+            .args(args)
+            .output()
+            .map_err(|e| format!("tgtadm: {e}"))?;
+        if out.status.success() {
+            Ok(())
+        } else {
+            Err(format!(
+                "tgtadm {}: {}",
+                args.join(" "),
+                String::from_utf8_lossy(&out.stderr).trim()
+            ))
+        }
+    }
+}
+
+/// Builds `smoltcp-tap` (release), sets up the namespace and alternates the two readers.
+pub(super) fn measure(ours: &Path, rounds: usize, lun_mib: u64) -> Result<Paths, String> {
+    crate::run(
+        "cargo",
+        &[
+            "build",
+            "--release",
+            "-p",
+            "smoltcp-tap",
+            "--bin",
+            "smoltcp-tap",
+        ],
+    )?;
+    let tap_bin = crate::workspace_root().join("target/release/smoltcp-tap");
+    let pid = std::process::id();
+    let mut ns = Netns {
+        name: format!("iscsi-boot-bench-{pid}"),
+        tgtd: None,
+        control: (20_000 + pid % 10_000).to_string(),
+        backing: PathBuf::from(format!("/dev/shm/iscsi-boot-bench-{pid}-netns.img")),
+    };
+    crate::run("ip", &["netns", "add", &ns.name])?;
+    ns.ip(&["link", "set", "lo", "up"])?;
+    ns.ip(&["tuntap", "add", "dev", TAP, "mode", "tap"])?;
+    ns.ip(&["addr", "add", &format!("{HOST_ADDR}/24"), "dev", TAP])?;
+    ns.ip(&["link", "set", TAP, "up"])?;
+    let chunk: Vec<u8> = (0..1usize << 20).map(|i| (i % 241) as u8).collect();
+    let image: Vec<u8> = chunk.repeat(lun_mib as usize);
+    std::fs::write(&ns.backing, image).map_err(|e| format!("{}: {e}", ns.backing.display()))?;
+    let tgtd = ns
+        .exec("tgtd")
+        .args(["-f", "-C", &ns.control, "--iscsi"])
+        .arg(format!("portal={HOST_ADDR}:{PORT}"))
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|e| format!("tgtd in the namespace: {e}"))?;
+    ns.tgtd = Some(tgtd);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while ns.tgtadm(&["--op", "show", "--mode", "system"]).is_err() {
+        if Instant::now() > deadline {
+            return Err("tgtd in the namespace did not come up".into());
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    ns.tgtadm(&[
+        "--op", "new", "--mode", "target", "--tid", "1", "-T", TARGET,
+    ])?;
+    let backing = ns.backing.to_string_lossy().into_owned();
+    let lun = [
+        "--op",
+        "new",
+        "--mode",
+        "logicalunit",
+        "--tid",
+        "1",
+        "--lun",
+        "1",
+        "-b",
+    ];
+    ns.tgtadm(&[&lun[..], &[backing.as_str()]].concat())?;
+    ns.tgtadm(&[
+        "--op", "bind", "--mode", "target", "--tid", "1", "-I", "ALL",
+    ])?;
+
+    let url = format!("iscsi://{HOST_ADDR}:{PORT}/{TARGET}/1");
+    let blocks = ((lun_mib << 20) / 512).to_string();
+    let out_file = format!("/dev/shm/iscsi-boot-bench-{pid}-netns-out.img");
+    let ip = Path::new("ip");
+    let mib = lun_mib as f64;
+    let limit = Duration::from_secs(120);
+    let mut paths = Paths {
+        smoltcp: Vec::new(),
+        std_tcp: Vec::new(),
+        lun_mib,
+    };
+    let result = (|| {
+        for round in 1..=rounds {
+            let smol: Vec<String> = ["netns", "exec", &ns.name]
+                .iter()
+                .map(|s| s.to_string())
+                .chain([tap_bin.to_string_lossy().into_owned()])
+                .chain(
+                    [
+                        "--tap",
+                        TAP,
+                        "--ip",
+                        "10.77.0.2/24",
+                        "--target",
+                        &url,
+                        "--blocks",
+                        &blocks,
+                    ]
+                    .map(String::from),
+                )
+                .collect();
+            let a = timed::run(ip, &smol, limit)?;
+            if !a.stdout.contains("read ") {
+                return Err(format!("smoltcp-tap did not read:\n{}", a.stdout));
+            }
+            let std_args: Vec<String> = ["netns", "exec", &ns.name]
+                .iter()
+                .map(|s| s.to_string())
+                .chain([ours.to_string_lossy().into_owned()])
+                .chain(["read", &url, "-o", &out_file].map(String::from))
+                .collect();
+            let b = timed::run(ip, &std_args, limit)?;
+            let (a, b) = (mib / a.usage.wall, mib / b.usage.wall);
+            eprintln!("  netns round {round}: smoltcp {a:8.1} MiB/s, std TCP {b:8.1} MiB/s");
+            paths.smoltcp.push(a);
+            paths.std_tcp.push(b);
+        }
+        Ok(())
+    })();
+    let _ = std::fs::remove_file(&out_file);
+    drop(ns);
+    result.map(|()| paths)
+}
