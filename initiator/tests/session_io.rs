@@ -253,7 +253,7 @@ fn cmdsn_window_is_never_exceeded_and_a_closed_window_stalls() {
         102,
         2,
         3,
-        None,
+        Some(512), // no data was sent: a read must report it
         &[],
         Digests::NONE,
     ));
@@ -270,7 +270,7 @@ fn cmdsn_window_is_never_exceeded_and_a_closed_window_stalls() {
         103,
         3,
         2,
-        None,
+        Some(512), // no data was sent: a read must report it
         &[],
         Digests::NONE,
     ));

@@ -222,15 +222,20 @@ impl Session<'_> {
             .buffer_offset
             .checked_add(len)
             .ok_or(proto(ProtocolError::DataInOutOfBounds))?;
-        if end > task.read_len {
+        // We negotiate DataPDUInOrder=Yes and DataSequenceInOrder=Yes: each Data-In must start
+        // where the previous one ended, so no overlap can leave a hole in the caller's buffer.
+        if end > task.read_len || d.buffer_offset != task.data_in {
             return Err(proto(ProtocolError::DataInOutOfBounds));
         }
-        task.data_in = task.data_in.saturating_add(len);
+        task.data_in = end;
         if !d.data.is_empty() {
             sink.write(TaskTag(d.itt), d.buffer_offset, d.data);
         }
         if let Some(status) = d.status {
             let residual = residual(d.overflow, d.underflow, d.residual);
+            if short_of(task, status, residual) {
+                return Err(proto(ProtocolError::DataInOutOfBounds));
+            }
             self.tasks.remove(d.itt);
             self.push_event(Event::TaskComplete(Completion::new(
                 TaskTag(d.itt),
@@ -244,10 +249,21 @@ impl Session<'_> {
 
     fn on_scsi_response(&mut self, r: &ScsiResponse<'_>) -> Result<(), ConnectionFailure> {
         self.update_sn(r.stat_sn, r.exp_cmd_sn, r.max_cmd_sn, true);
-        if self.tasks.remove(r.itt).is_none() {
+        let Some(task) = self.tasks.remove(r.itt) else {
             return Err(ConnectionFailure::Protocol(ProtocolError::UnknownTask(
                 r.itt,
             )));
+        };
+        if r.response == ScsiResponseCode::CommandCompleted
+            && short_of(
+                &task,
+                r.status,
+                residual(r.overflow, r.underflow, r.residual),
+            )
+        {
+            return Err(ConnectionFailure::Protocol(
+                ProtocolError::DataInOutOfBounds,
+            ));
         }
         let mut c = Completion::new(
             TaskTag(r.itt),
@@ -396,6 +412,18 @@ impl Session<'_> {
             _ => Ok(()),
         }
     }
+}
+
+/// A GOOD completion of a read that left bytes of the buffer unwritten without reporting them
+/// as an underflow: the caller would take stale bytes for data.
+fn short_of(task: &Task, status: ScsiStatus, residual: Residual) -> bool {
+    let reported = match residual {
+        Residual::Underflow(n) => n,
+        _ => 0,
+    };
+    status == ScsiStatus::Good
+        && task.read_len > 0
+        && task.data_in.saturating_add(reported) < task.read_len
 }
 
 fn residual(overflow: bool, underflow: bool, count: u32) -> Residual {
