@@ -493,3 +493,78 @@ impl Drop for HostileTarget {
         }
     }
 }
+
+/// A plain TCP relay on 127.0.0.1:0 whose backend can be switched while it runs (e.g. to a
+/// restarted target on a new port). Each connection goes to the backend current at accept time.
+#[derive(Debug)]
+pub struct Relay {
+    addr: SocketAddr,
+    backend: Arc<std::sync::Mutex<SocketAddr>>,
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Relay {
+    /// Starts relaying to `backend`.
+    pub fn start(backend: SocketAddr) -> io::Result<Relay> {
+        let listener = TcpListener::bind("127.0.0.1:0")?;
+        let addr = listener.local_addr()?;
+        let backend = Arc::new(std::sync::Mutex::new(backend));
+        let stop = Arc::new(AtomicBool::new(false));
+        let thread = {
+            let (backend, stop) = (backend.clone(), stop.clone());
+            std::thread::spawn(move || {
+                for client in listener.incoming() {
+                    if stop.load(Ordering::Relaxed) {
+                        return;
+                    }
+                    let Ok(client) = client else { continue };
+                    let to = *backend.lock().unwrap_or_else(|e| e.into_inner());
+                    let Ok(server) = TcpStream::connect_timeout(&to, Duration::from_secs(1)) else {
+                        continue; // the initiator sees a close and retries
+                    };
+                    let _ = (client.set_nodelay(true), server.set_nodelay(true));
+                    for (mut from, mut into) in [
+                        (client.try_clone(), server.try_clone()),
+                        (server.try_clone(), client.try_clone()),
+                    ]
+                    .into_iter()
+                    .filter_map(|(a, b)| Some((a.ok()?, b.ok()?)))
+                    {
+                        std::thread::spawn(move || {
+                            let _ = io::copy(&mut from, &mut into);
+                            let _ = from.shutdown(std::net::Shutdown::Both);
+                            let _ = into.shutdown(std::net::Shutdown::Both);
+                        });
+                    }
+                }
+            })
+        };
+        Ok(Relay {
+            addr,
+            backend,
+            stop,
+            thread: Some(thread),
+        })
+    }
+
+    /// Where clients connect.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Sends new connections to `backend` from now on.
+    pub fn set_backend(&self, backend: SocketAddr) {
+        *self.backend.lock().unwrap_or_else(|e| e.into_inner()) = backend;
+    }
+}
+
+impl Drop for Relay {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        let _ = TcpStream::connect_timeout(&self.addr, Duration::from_millis(200));
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
