@@ -73,9 +73,9 @@ fn library_login(tgtd: &Tgtd, secret: &'static str, mutual_secret: Option<&'stat
     session.chap = Some(chap);
     let mut config = ClientConfig::new(tgtd.portal(), session);
     config.lun = 1;
-    // One retry is the driver's CHAP_A fallback for tgt (it takes CHAP_A=7 for SHA-1).
-    config.max_reconnects = 1;
-    config.initial_backoff = Duration::from_millis(10);
+    // No reconnects: the driver's CHAP_A fallback for tgt (which takes CHAP_A=7 for SHA-1) must
+    // not need any.
+    config.max_reconnects = 0;
     let mut seen = format!("{config:?}\n{:?}\n{chap:?}\n", config.session);
     if let Some(m) = chap.mutual {
         seen += &format!("{m:?}\n");
