@@ -29,7 +29,7 @@ pub enum SanCommand {
         #[command(flatten)]
         session: SessionArgs,
     },
-    /// Show vendor, product, serial, capacity, block size and the LUN list.
+    /// Show vendor, product, serial, device identifiers, capacity, block size and the LUN list.
     Inquiry {
         /// The target and LUN.
         #[command(flatten)]
@@ -49,7 +49,7 @@ pub enum SanCommand {
         /// Number of blocks (default: to the end of the LUN).
         #[arg(long)]
         blocks: Option<u64>,
-        /// Commands in flight.
+        /// Commands in flight (at most 32).
         #[arg(long, default_value_t = 8)]
         queue_depth: u32,
     },
@@ -67,7 +67,7 @@ pub enum SanCommand {
         /// Read every chunk back and compare.
         #[arg(long)]
         verify: bool,
-        /// Commands in flight.
+        /// Commands in flight (at most 32).
         #[arg(long, default_value_t = 8)]
         queue_depth: u32,
     },
@@ -82,7 +82,7 @@ pub enum SanCommand {
         /// Bytes per command (k, m suffixes).
         #[arg(long, default_value = "128k", value_parser = parse_size)]
         block_size: u64,
-        /// Commands in flight.
+        /// Commands in flight (at most 32).
         #[arg(long, default_value_t = 8)]
         queue_depth: u32,
         /// Write zeros instead of reading (destroys the LUN's contents).
@@ -141,6 +141,9 @@ fn execute(cmd: SanCommand) -> Result<(), Failure> {
             println!("product:    {}", info.product);
             println!("revision:   {}", info.revision);
             println!("serial:     {}", info.serial.as_deref().unwrap_or("-"));
+            for id in &info.identifiers {
+                println!("identifier: {id}");
+            }
             println!("block size: {}", info.block_size);
             println!("blocks:     {}", info.blocks);
             println!("capacity:   {} bytes", info.capacity());

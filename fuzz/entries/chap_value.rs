@@ -28,6 +28,7 @@ pub fn run(data: &[u8]) {
             identifier: 1,
             challenge: &challenge,
         }),
+        ..ChapConfig::one_way("iqn.2026-01.test:host", &i)
     };
     let Ok(mut chap) = ChapInitiator::new(config) else {
         return;

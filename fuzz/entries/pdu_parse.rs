@@ -17,15 +17,15 @@ pub fn run(input: &[u8]) {
     };
     let max_data_len = if selector & 4 != 0 { 8192 } else { 1 << 24 };
     while let Ok(FrameStatus::Complete { len }) = frame_status(rx, digests, max_data_len) {
-        if let Ok(frame) = Frame::split(&rx[..len], digests) {
-            if let Ok(repr) = Repr::parse_frame(&frame) {
-                let mut out = vec![0u8; repr.buffer_len(digests)];
-                let n = repr
-                    .emit(&mut out, digests)
-                    .expect("emit into exact buffer");
-                let again = Frame::split(&out[..n], digests).expect("own output splits");
-                assert_eq!(Repr::parse_frame(&again), Ok(repr));
-            }
+        if let Ok(frame) = Frame::split(&rx[..len], digests)
+            && let Ok(repr) = Repr::parse_frame(&frame)
+        {
+            let mut out = vec![0u8; repr.buffer_len(digests)];
+            let n = repr
+                .emit(&mut out, digests)
+                .expect("emit into exact buffer");
+            let again = Frame::split(&out[..n], digests).expect("own output splits");
+            assert_eq!(Repr::parse_frame(&again), Ok(repr));
         }
         rx = &rx[len..];
     }

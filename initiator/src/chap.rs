@@ -48,7 +48,7 @@ pub const MAX_RESPONSE_LEN: usize = 32;
 pub const MIN_RECOMMENDED_SECRET_LEN: usize = 12;
 /// The `CHAP_A` value we offer: strongest first.
 pub const CHAP_A_OFFER: &str = "8,7,6,5";
-/// The algorithms of [`CHAP_A_OFFER`], in offer order.
+/// The algorithms of [`CHAP_A_OFFER`] ([`DEFAULT_ALGORITHMS`]), in offer order.
 pub const OFFERED_ALGORITHMS: [ChapAlgorithm; 4] = [
     ChapAlgorithm::Sha3_256,
     ChapAlgorithm::Sha256,
@@ -172,6 +172,67 @@ pub fn response(
         ChapAlgorithm::Unknown(code) => return Err(ChapError::UnsupportedAlgorithm(code)),
     })
 }
+
+/// Computes CHAP responses (RFC 1994: `H(id ‖ secret ‖ challenge)`) for the algorithms it
+/// knows; [`StandardChap`] is the real one, tests may plug in another.
+///
+/// CHAP_A numbers: 5 = MD5, 6 = SHA-1, 7 = SHA-256, 8 = SHA3-256.
+pub trait ChapDigest {
+    /// Writes the digest into `out` and returns its length, or `None` for an unknown algorithm.
+    fn digest(
+        &self,
+        algorithm: u8,
+        id: u8,
+        secret: &[u8],
+        challenge: &[u8],
+        out: &mut [u8; 64],
+    ) -> Option<usize>;
+}
+
+/// The hashes of [`response`]: MD5 (5), SHA-1 (6), SHA-256 (7), SHA3-256 (8).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct StandardChap;
+
+impl ChapDigest for StandardChap {
+    fn digest(
+        &self,
+        algorithm: u8,
+        id: u8,
+        secret: &[u8],
+        challenge: &[u8],
+        out: &mut [u8; 64],
+    ) -> Option<usize> {
+        let r = response(ChapAlgorithm::from_code(algorithm), id, secret, challenge).ok()?;
+        let bytes = r.as_bytes();
+        out.get_mut(..bytes.len())?.copy_from_slice(bytes);
+        Some(bytes.len())
+    }
+}
+
+/// `digest` of `algorithm` as a [`Response`]; longer digests than [`MAX_RESPONSE_LEN`] are
+/// refused.
+fn response_with(
+    digest: &dyn ChapDigest,
+    algorithm: ChapAlgorithm,
+    id: u8,
+    secret: &[u8],
+    challenge: &[u8],
+) -> Result<Response, ChapError> {
+    let mut out = [0u8; 64];
+    let len = digest
+        .digest(algorithm.code(), id, secret, challenge, &mut out)
+        .ok_or(ChapError::UnsupportedAlgorithm(algorithm.code()))?;
+    let mut bytes = [0u8; MAX_RESPONSE_LEN];
+    bytes
+        .get_mut(..len)
+        .ok_or(ChapError::BadConfig)?
+        .copy_from_slice(&out[..len]);
+    out.zeroize();
+    Ok(Response { bytes, len })
+}
+
+/// The CHAP_A codes offered by default: SHA3-256, SHA-256, SHA-1, MD5.
+pub const DEFAULT_ALGORITHMS: [u8; 4] = [8, 7, 6, 5];
 
 /// A CHAP secret: zeroized on drop, never printed.
 ///
@@ -384,7 +445,7 @@ pub struct MutualChap<'a> {
 }
 
 /// What the initiator authenticates with.
-#[derive(Debug, Clone, Copy)]
+#[derive(Clone, Copy)]
 pub struct ChapConfig<'a> {
     /// Our `CHAP_N` (often the initiator IQN).
     pub name: &'a str,
@@ -392,6 +453,20 @@ pub struct ChapConfig<'a> {
     pub secret: &'a Secret,
     /// Mutual CHAP, if the target must authenticate too.
     pub mutual: Option<MutualChap<'a>>,
+    /// CHAP_A codes offered, in order of preference ([`DEFAULT_ALGORITHMS`]).
+    pub algorithms: &'a [u8],
+    /// The hash implementation ([`StandardChap`]).
+    pub digest: &'a dyn ChapDigest,
+}
+
+impl fmt::Debug for ChapConfig<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ChapConfig")
+            .field("name", &self.name)
+            .field("mutual", &self.mutual)
+            .field("algorithms", &self.algorithms)
+            .finish_non_exhaustive()
+    }
 }
 
 impl<'a> ChapConfig<'a> {
@@ -402,6 +477,8 @@ impl<'a> ChapConfig<'a> {
             name,
             secret,
             mutual: None,
+            algorithms: &DEFAULT_ALGORITHMS,
+            digest: &StandardChap,
         }
     }
 
@@ -515,6 +592,78 @@ enum Stage {
 ///    [`finish`](Self::finish) verifies them.
 pub struct ChapInitiator<'a> {
     config: ChapConfig<'a>,
+    exchange: ChapExchange,
+}
+
+impl fmt::Debug for ChapInitiator<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ChapInitiator")
+            .field("name", &self.config.name)
+            .field("mutual", &self.config.mutual.is_some())
+            .field("stage", &self.exchange.stage)
+            .field("algorithm", &self.exchange.algorithm)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<'a> ChapInitiator<'a> {
+    /// Checks the configuration and starts.
+    pub fn new(config: ChapConfig<'a>) -> Result<Self, ChapError> {
+        Ok(Self {
+            exchange: ChapExchange::new(&config)?,
+            config,
+        })
+    }
+
+    /// True when a configured secret is shorter than [`MIN_RECOMMENDED_SECRET_LEN`].
+    #[must_use]
+    pub fn has_weak_secret(&self) -> bool {
+        self.config.has_weak_secret()
+    }
+
+    /// The algorithm the target chose, once known.
+    #[must_use]
+    pub fn algorithm(&self) -> Option<ChapAlgorithm> {
+        self.exchange.algorithm
+    }
+
+    /// True once [`finish`](Self::finish) succeeded.
+    #[must_use]
+    pub fn is_done(&self) -> bool {
+        self.exchange.stage == Stage::Done
+    }
+
+    /// Writes `CHAP_A` with the configured algorithms (`8,7,6,5` by default).
+    pub fn offer<S: crate::params::KeySink>(&mut self, sink: &mut S) -> Result<(), S::Error> {
+        self.exchange.offer(&self.config, sink)
+    }
+
+    /// Takes one key=value pair from the target. Returns `Ok(false)` for a key that is not a
+    /// CHAP key (the caller handles it), `Ok(true)` when consumed.
+    pub fn receive(&mut self, key: &str, value: &str) -> Result<bool, ChapError> {
+        self.exchange.receive(&self.config, key, value)
+    }
+
+    /// Writes our `CHAP_N` and `CHAP_R`, and for mutual CHAP our `CHAP_I` and `CHAP_C`.
+    pub fn respond<S: crate::params::KeySink>(
+        &mut self,
+        sink: &mut S,
+    ) -> Result<(), RespondError<S::Error>> {
+        self.exchange.respond(&self.config, sink)
+    }
+
+    /// Completes CHAP after the target's last login response: for mutual CHAP verifies the
+    /// target's `CHAP_N`/`CHAP_R` (constant-time); for one-way CHAP just checks the order.
+    pub fn finish(&mut self) -> Result<(), ChapError> {
+        self.exchange.finish(&self.config)
+    }
+}
+
+/// The state of one CHAP exchange, without the credentials: the login keeps this across
+/// round trips and lends the configuration on every call, so nothing borrows the session.
+/// [`ChapInitiator`] is this plus its configuration.
+#[derive(Clone)]
+pub(crate) struct ChapExchange {
     stage: Stage,
     algorithm: Option<ChapAlgorithm>,
     target_id: Option<u8>,
@@ -525,21 +674,19 @@ pub struct ChapInitiator<'a> {
     target_response: Option<Response>,
 }
 
-impl fmt::Debug for ChapInitiator<'_> {
+impl fmt::Debug for ChapExchange {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ChapInitiator")
-            .field("name", &self.config.name)
-            .field("mutual", &self.config.mutual.is_some())
+        f.debug_struct("ChapExchange")
             .field("stage", &self.stage)
             .field("algorithm", &self.algorithm)
             .finish_non_exhaustive()
     }
 }
 
-impl<'a> ChapInitiator<'a> {
-    /// Checks the configuration and starts.
-    pub fn new(config: ChapConfig<'a>) -> Result<Self, ChapError> {
-        if config.name.len() > MAX_NAME_LEN {
+impl ChapExchange {
+    /// Checks `config` (bounds, distinct secrets, a non-empty offer) and starts.
+    pub(crate) fn new(config: &ChapConfig<'_>) -> Result<Self, ChapError> {
+        if config.name.len() > MAX_NAME_LEN || config.algorithms.is_empty() {
             return Err(ChapError::BadConfig);
         }
         if let Some(m) = config.mutual {
@@ -554,7 +701,6 @@ impl<'a> ChapInitiator<'a> {
             }
         }
         Ok(Self {
-            config,
             stage: Stage::Start,
             algorithm: None,
             target_id: None,
@@ -566,45 +712,66 @@ impl<'a> ChapInitiator<'a> {
         })
     }
 
-    /// True when a configured secret is shorter than [`MIN_RECOMMENDED_SECRET_LEN`].
-    #[must_use]
-    pub fn has_weak_secret(&self) -> bool {
-        self.config.has_weak_secret()
-    }
-
     /// The algorithm the target chose, once known.
-    #[must_use]
-    pub fn algorithm(&self) -> Option<ChapAlgorithm> {
+    pub(crate) fn algorithm(&self) -> Option<ChapAlgorithm> {
         self.algorithm
     }
 
-    /// True once [`finish`](Self::finish) succeeded.
-    #[must_use]
-    pub fn is_done(&self) -> bool {
-        self.stage == Stage::Done
+    /// True once the target's challenge (`CHAP_C`) has arrived.
+    pub(crate) fn has_challenge(&self) -> bool {
+        self.target_challenge_len > 0
     }
 
-    /// Writes `CHAP_A=8,7,6,5`.
-    pub fn offer<S: crate::params::KeySink>(&mut self, sink: &mut S) -> Result<(), S::Error> {
-        sink.put("CHAP_A", CHAP_A_OFFER)?;
+    /// True once our response went out.
+    pub(crate) fn has_responded(&self) -> bool {
+        matches!(self.stage, Stage::Responded | Stage::Done)
+    }
+
+    pub(crate) fn offer<S: crate::params::KeySink>(
+        &mut self,
+        config: &ChapConfig<'_>,
+        sink: &mut S,
+    ) -> Result<(), S::Error> {
+        // At most 255 codes of 3 digits and a comma each.
+        let mut list = [0u8; 4 * 256];
+        let mut len = 0;
+        for (i, code) in config.algorithms.iter().enumerate() {
+            if i > 0 {
+                list[len] = b',';
+                len += 1;
+            }
+            let mut digits = [0u8; 10];
+            let d = crate::text::format_decimal(u32::from(*code), &mut digits).as_bytes();
+            list[len..len + d.len()].copy_from_slice(d);
+            len += d.len();
+            if len + 4 > list.len() {
+                break;
+            }
+        }
+        sink.put(
+            "CHAP_A",
+            core::str::from_utf8(&list[..len]).unwrap_or(CHAP_A_OFFER),
+        )?;
         self.stage = Stage::Offered;
         Ok(())
     }
 
-    /// Takes one key=value pair from the target. Returns `Ok(false)` for a key that is not a
-    /// CHAP key (the caller handles it), `Ok(true)` when consumed.
-    pub fn receive(&mut self, key: &str, value: &str) -> Result<bool, ChapError> {
+    pub(crate) fn receive(
+        &mut self,
+        config: &ChapConfig<'_>,
+        key: &str,
+        value: &str,
+    ) -> Result<bool, ChapError> {
         let Some(k) = ChapKey::from_name(key) else {
             return Ok(false);
         };
         match (k, self.stage) {
             (ChapKey::A, Stage::Start | Stage::Offered) => {
                 let code: u8 = parse_small_number(value).ok_or(ChapError::AlgorithmRejected)?;
-                let alg = ChapAlgorithm::from_code(code);
-                if !OFFERED_ALGORITHMS.contains(&alg) {
+                if !config.algorithms.contains(&code) {
                     return Err(ChapError::UnsupportedAlgorithm(code));
                 }
-                self.algorithm = Some(alg);
+                self.algorithm = Some(ChapAlgorithm::from_code(code));
             }
             (ChapKey::I, Stage::Start | Stage::Offered) => {
                 self.target_id =
@@ -620,11 +787,11 @@ impl<'a> ChapInitiator<'a> {
                 }
                 self.target_challenge_len = n;
             }
-            (ChapKey::N, Stage::Responded) if self.config.mutual.is_some() => {
-                let expected = self.config.mutual.and_then(|m| m.target_name);
+            (ChapKey::N, Stage::Responded) if config.mutual.is_some() => {
+                let expected = config.mutual.and_then(|m| m.target_name);
                 self.target_name_ok = Some(expected.is_none_or(|n| n == value));
             }
-            (ChapKey::R, Stage::Responded) if self.config.mutual.is_some() => {
+            (ChapKey::R, Stage::Responded) if config.mutual.is_some() => {
                 let mut bytes = [0u8; MAX_RESPONSE_LEN];
                 let len = decode_value(value, &mut bytes)
                     .map_err(|_| ChapError::InvalidValue(ChapKey::R))?;
@@ -635,9 +802,9 @@ impl<'a> ChapInitiator<'a> {
         Ok(true)
     }
 
-    /// Writes our `CHAP_N` and `CHAP_R`, and for mutual CHAP our `CHAP_I` and `CHAP_C`.
-    pub fn respond<S: crate::params::KeySink>(
+    pub(crate) fn respond<S: crate::params::KeySink>(
         &mut self,
+        config: &ChapConfig<'_>,
         sink: &mut S,
     ) -> Result<(), RespondError<S::Error>> {
         let alg = self.algorithm.ok_or(ChapError::Missing(ChapKey::A))?;
@@ -647,21 +814,24 @@ impl<'a> ChapInitiator<'a> {
             .get(..self.target_challenge_len)
             .filter(|c| !c.is_empty())
             .ok_or(ChapError::Missing(ChapKey::C))?;
-        if let Some(m) = self.config.mutual
+        if let Some(m) = config.mutual
             && bool::from(m.challenge.ct_eq(challenge))
         {
             return Err(ChapError::ReflectedChallenge.into());
         }
-        let ours = response(alg, id, self.config.secret.as_bytes(), challenge)?;
+        let ours = response_with(config.digest, alg, id, config.secret.as_bytes(), challenge)?;
         let mut hex = [0u8; 2 + 2 * MAX_CHALLENGE_LEN];
-        sink.put("CHAP_N", self.config.name)
+        sink.put("CHAP_N", config.name)
             .map_err(RespondError::Sink)?;
         let r = encode_hex(ours.as_bytes(), &mut hex).map_err(|_| ChapError::BadConfig)?;
         sink.put("CHAP_R", r).map_err(RespondError::Sink)?;
-        if let Some(m) = self.config.mutual {
-            let mut digits = [0u8; 3];
-            sink.put("CHAP_I", format_u8(m.identifier, &mut digits))
-                .map_err(RespondError::Sink)?;
+        if let Some(m) = config.mutual {
+            let mut digits = [0u8; 10];
+            sink.put(
+                "CHAP_I",
+                crate::text::format_decimal(u32::from(m.identifier), &mut digits),
+            )
+            .map_err(RespondError::Sink)?;
             let c = encode_hex(m.challenge, &mut hex).map_err(|_| ChapError::BadConfig)?;
             sink.put("CHAP_C", c).map_err(RespondError::Sink)?;
         }
@@ -670,16 +840,14 @@ impl<'a> ChapInitiator<'a> {
         Ok(())
     }
 
-    /// Completes CHAP after the target's last login response: for mutual CHAP verifies the
-    /// target's `CHAP_N`/`CHAP_R` (constant-time); for one-way CHAP just checks the order.
-    pub fn finish(&mut self) -> Result<(), ChapError> {
+    pub(crate) fn finish(&mut self, config: &ChapConfig<'_>) -> Result<(), ChapError> {
         if self.stage == Stage::Done {
             return Ok(());
         }
         if self.stage != Stage::Responded {
             return Err(ChapError::Missing(ChapKey::R));
         }
-        if let Some(m) = self.config.mutual {
+        if let Some(m) = config.mutual {
             let (Some(name_ok), Some(theirs)) = (self.target_name_ok, self.target_response) else {
                 return Err(ChapError::TargetDidNotAuthenticate);
             };
@@ -693,7 +861,13 @@ impl<'a> ChapInitiator<'a> {
                 return Err(ChapError::ReflectedResponse);
             }
             let alg = self.algorithm.ok_or(ChapError::Missing(ChapKey::A))?;
-            let expected = response(alg, m.identifier, m.secret.as_bytes(), m.challenge)?;
+            let expected = response_with(
+                config.digest,
+                alg,
+                m.identifier,
+                m.secret.as_bytes(),
+                m.challenge,
+            )?;
             if !expected.ct_matches(theirs.as_bytes()) {
                 return Err(ChapError::TargetAuthFailed);
             }
@@ -703,11 +877,12 @@ impl<'a> ChapInitiator<'a> {
     }
 }
 
-impl Drop for ChapInitiator<'_> {
+impl Drop for ChapExchange {
     fn drop(&mut self) {
         if let Some(r) = self.our_response.as_mut() {
             r.bytes.zeroize();
         }
+        self.target_challenge.zeroize();
     }
 }
 
@@ -739,31 +914,7 @@ impl<E: fmt::Debug + fmt::Display> core::error::Error for RespondError<E> {}
 
 /// A decimal (or `0x` hex) number 0..=255, as `CHAP_A` and `CHAP_I` carry.
 fn parse_small_number(value: &str) -> Option<u8> {
-    if let Some(hex) = value
-        .strip_prefix("0x")
-        .or_else(|| value.strip_prefix("0X"))
-    {
-        if hex.is_empty() || hex.len() > 2 {
-            return None;
-        }
-        return u8::from_str_radix(hex, 16).ok();
-    }
-    if value.is_empty() || value.len() > 3 || !value.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    value.parse().ok()
-}
-
-fn format_u8(v: u8, buf: &mut [u8; 3]) -> &str {
-    let mut n = v;
-    let mut i = 3;
-    loop {
-        i -= 1;
-        buf[i] = b'0' + n % 10;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    core::str::from_utf8(&buf[i..]).unwrap_or("0")
+    crate::text::parse_u32(value)
+        .ok()
+        .and_then(|v| u8::try_from(v).ok())
 }

@@ -10,13 +10,14 @@
 //! assert_eq!(digest_bytes(crc32c(&[0u8; 32])), [0xaa, 0x36, 0x91, 0x8a]);
 //! ```
 
-use crc::{CRC_32_ISCSI, Crc};
+use crc::{CRC_32_ISCSI, Crc, Table};
 
 /// Length of a header or data digest on the wire.
 pub const DIGEST_LEN: usize = 4;
 
-/// The table-driven CRC32C engine (1 KiB table, built at compile time).
-static CRC32C: Crc<u32> = Crc::<u32>::new(&CRC_32_ISCSI);
+/// The table-driven CRC32C engine: slice-by-16 (16 KiB of tables built at compile time), several
+/// times faster than the byte-at-a-time table on 8 KiB data segments (see `benches/codec.rs`).
+static CRC32C: Crc<u32, Table<16>> = Crc::<u32, Table<16>>::new(&CRC_32_ISCSI);
 
 /// CRC32C of `bytes`.
 #[must_use]

@@ -1,6 +1,7 @@
 //! Typed errors of the session and the driver: each names one cause, small and `Copy`.
 
 use crate::pdu::LoginStatus;
+use crate::scsi::Sense;
 
 /// Why a login did not reach the full feature phase.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -62,6 +63,10 @@ pub enum LoginError {
     /// The login PDUs themselves were malformed or out of sequence.
     #[error("protocol violation during login")]
     Protocol,
+    /// The CHAP settings cannot be used: an empty or over-long secret or name, no algorithm,
+    /// or the same secret for both directions (RFC 7143 §12.1.3).
+    #[error("unusable CHAP configuration (empty or too long secret, or one secret both ways)")]
+    BadChapConfig,
 }
 
 impl LoginError {
@@ -114,6 +119,12 @@ pub enum ProtocolError {
     /// Data-In offset/length falls outside the task's expected transfer.
     #[error("Data-In outside the task's buffer")]
     DataInOutOfBounds,
+    /// Data-In whose offset does not continue where the previous one ended (DataPDUInOrder).
+    #[error("Data-In out of order")]
+    DataInOutOfOrder,
+    /// A read completed GOOD without all the data its residual promises.
+    #[error("read completed with data missing")]
+    MissingData,
     /// Data-In for a command that reads nothing.
     #[error("Data-In for a command without read data")]
     UnexpectedDataIn,
@@ -180,73 +191,6 @@ pub enum SubmitError {
     Busy,
 }
 
-/// SCSI sense key, additional sense code and qualifier, from fixed or descriptor format sense.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct SenseInfo {
-    /// Sense key (2 = NOT READY, 3 = MEDIUM ERROR, 5 = ILLEGAL REQUEST, 6 = UNIT ATTENTION, …).
-    pub key: u8,
-    /// Additional sense code.
-    pub asc: u8,
-    /// Additional sense code qualifier.
-    pub ascq: u8,
-}
-
-impl SenseInfo {
-    /// Sense key NOT READY.
-    pub const NOT_READY: u8 = 0x2;
-    /// Sense key UNIT ATTENTION.
-    pub const UNIT_ATTENTION: u8 = 0x6;
-
-    /// Reads key/ASC/ASCQ from fixed (0x70/0x71) or descriptor (0x72/0x73) sense data (SPC-4
-    /// §4.5); `None` for anything else or truncated data.
-    ///
-    /// ```
-    /// use initiator::error::SenseInfo;
-    /// let fixed = [0x70, 0, 0x06, 0, 0, 0, 0, 10, 0, 0, 0, 0, 0x29, 0x00];
-    /// assert_eq!(SenseInfo::parse(&fixed), Some(SenseInfo { key: 6, asc: 0x29, ascq: 0 }));
-    /// let descriptor = [0x72, 0x02, 0x04, 0x03, 0, 0, 0, 0];
-    /// assert_eq!(SenseInfo::parse(&descriptor), Some(SenseInfo { key: 2, asc: 4, ascq: 3 }));
-    /// ```
-    #[must_use]
-    pub fn parse(sense: &[u8]) -> Option<SenseInfo> {
-        match sense.first()? & 0x7f {
-            0x70 | 0x71 => Some(SenseInfo {
-                key: sense.get(2)? & 0x0f,
-                asc: sense.get(12).copied().unwrap_or(0),
-                ascq: sense.get(13).copied().unwrap_or(0),
-            }),
-            0x72 | 0x73 => Some(SenseInfo {
-                key: sense.get(1)? & 0x0f,
-                asc: *sense.get(2)?,
-                ascq: *sense.get(3)?,
-            }),
-            _ => None,
-        }
-    }
-}
-
-impl core::fmt::Display for SenseInfo {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        let name = match self.key {
-            0x0 => "NO SENSE",
-            0x1 => "RECOVERED ERROR",
-            0x2 => "NOT READY",
-            0x3 => "MEDIUM ERROR",
-            0x4 => "HARDWARE ERROR",
-            0x5 => "ILLEGAL REQUEST",
-            0x6 => "UNIT ATTENTION",
-            0x7 => "DATA PROTECT",
-            0xb => "ABORTED COMMAND",
-            _ => "sense key",
-        };
-        write!(
-            f,
-            "{name} (key {:#x}, ASC {:#04x}, ASCQ {:#04x})",
-            self.key, self.asc, self.ascq
-        )
-    }
-}
-
 /// Everything the blocking driver can fail with, one cause per variant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum Error {
@@ -264,10 +208,10 @@ pub enum Error {
     Timeout,
     /// The command ended with CHECK CONDITION.
     #[error("SCSI check condition: {0}")]
-    CheckCondition(SenseInfo),
+    CheckCondition(Sense),
     /// The logical unit stayed NOT READY through every retry.
     #[error("logical unit not ready: {0}")]
-    NotReady(SenseInfo),
+    NotReady(Sense),
     /// Another SCSI status (BUSY, RESERVATION CONFLICT, TASK SET FULL, …) or a CHECK CONDITION
     /// without readable sense.
     #[error("SCSI status {0:#04x}")]

@@ -192,6 +192,7 @@ fn mutual<'a>(init: &'a Secret, target: &'a Secret, challenge: &'a [u8]) -> Chap
             identifier: 7,
             challenge,
         }),
+        ..ChapConfig::one_way("iqn.2026-01.test:host", init)
     }
 }
 

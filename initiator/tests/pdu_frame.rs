@@ -55,7 +55,7 @@ fn exact_length_with_and_without_digests() {
         let pdu = nop_in_bytes(&[7; 13], digests);
         assert_eq!(pdu.len(), len);
         assert_eq!(
-            frame_status(&pdu[..48], digests, 8192),
+            frame_status(&pdu[..48 + digests.header_len()], digests, 8192),
             Ok(FrameStatus::Partial { needed: len })
         );
         assert_eq!(
@@ -143,4 +143,21 @@ fn byte_at_a_time_stream_of_several_pdus() {
     }
     assert!(rx.is_empty());
     assert_eq!(got, payloads.map(<[u8]>::to_vec));
+}
+
+#[test]
+fn header_digest_checked_before_lengths_are_trusted() {
+    let digests = Digests::BOTH;
+    let mut pdu = nop_in_bytes(b"abc", digests);
+    // With header digests, the header digest bytes are awaited before anything else is decided.
+    assert_eq!(
+        frame_status(&pdu[..48], digests, 8192),
+        Ok(FrameStatus::Partial { needed: 52 })
+    );
+    // A corrupted DataSegmentLength is a header digest error, not a length error.
+    pdu[5] = 0xff;
+    assert_eq!(
+        frame_status(&pdu[..52], digests, 8192),
+        Err(FrameError::HeaderDigest)
+    );
 }

@@ -4,8 +4,9 @@
 mod session_target;
 
 use initiator::driver::{Buffers, Client, ClientConfig};
-use initiator::error::{Error, LoginError, SenseInfo};
+use initiator::error::{Error, LoginError};
 use initiator::pdu::{Frame, FrameStatus, Repr, frame_status};
+use initiator::scsi::SenseKey;
 use initiator::session::SessionConfig;
 use initiator::time::Instant;
 use initiator::transport::{Connector, Transport};
@@ -28,6 +29,10 @@ struct Faults {
     redirect: Option<&'static str>,
     /// Refuse connections.
     refuse: bool,
+    /// Never answer reads (NOP-Outs are still answered).
+    stall_reads: bool,
+    /// Drop the connection on every SCSI command.
+    drop_every_command: bool,
 }
 
 struct Target {
@@ -36,6 +41,8 @@ struct Target {
     faults: Faults,
     connects: Vec<SocketAddr>,
     logins: usize,
+    /// NOP-Outs with a valid ITT (pings that want an answer).
+    nop_pings: usize,
     commands: usize,
     max_in_flight: usize,
     /// CmdSN window width granted.
@@ -148,6 +155,11 @@ impl Conn {
                 self.exp_cmd_sn = c.cmd_sn.0 + 1;
                 let mut t = self.target.borrow_mut();
                 t.commands += 1;
+                if t.faults.drop_every_command {
+                    drop(t);
+                    self.dead = true;
+                    return;
+                }
                 if let Some(n) = t.faults.drop_after_commands.as_mut() {
                     if *n == 0 {
                         t.faults.drop_after_commands = None;
@@ -213,12 +225,22 @@ impl Conn {
             }
             Repr::NopOut(n) => {
                 if n.itt != 0xffff_ffff {
+                    self.target.borrow_mut().nop_pings += 1;
                     let mut b = bhs(0x20, 0x80, 0);
                     put32(&mut b, 16, n.itt);
                     put32(&mut b, 20, 0xffff_ffff);
                     self.sns(&mut b, true);
                     self.output.extend_from_slice(&b);
                 }
+            }
+            Repr::TaskMgmtRequest(t) => {
+                // Task Management Function Response (§11.6): function complete.
+                assert_eq!(u8::from(t.function), 5, "LOGICAL UNIT RESET");
+                assert_eq!(t.lun, 0);
+                let mut b = bhs(0x22, 0x80, 0);
+                put32(&mut b, 16, t.itt);
+                self.sns(&mut b, true);
+                self.output.extend_from_slice(&b);
             }
             Repr::LogoutRequest(l) => {
                 let mut b = bhs(0x26, 0x80, 0);
@@ -263,6 +285,9 @@ impl Conn {
 
     /// Answers queued reads (so several are in flight at once).
     fn flush_reads(&mut self) {
+        if self.target.borrow().faults.stall_reads {
+            return;
+        }
         let reads = std::mem::take(&mut self.pending_reads);
         {
             let mut t = self.target.borrow_mut();
@@ -325,7 +350,8 @@ impl Transport for Conn {
         if self.dead {
             return Err(Gone);
         }
-        if self.output.is_empty() && self.pending_reads.is_empty() {
+        let stalled = self.target.borrow().faults.stall_reads;
+        if self.output.is_empty() && (self.pending_reads.is_empty() || stalled) {
             let mut t = self.target.borrow_mut();
             t.clock_us = t.clock_us.max(deadline.as_micros());
         }
@@ -378,6 +404,7 @@ fn target(faults: Faults) -> Rc<RefCell<Target>> {
         faults,
         connects: Vec::new(),
         logins: 0,
+        nop_pings: 0,
         commands: 0,
         max_in_flight: 0,
         window: 64,
@@ -480,13 +507,13 @@ fn unit_attention_is_absorbed_with_a_bound() {
     });
     with_client(&t, &config(), |c| {
         let err = c.unwrap().test_unit_ready().unwrap_err();
-        assert_eq!(
-            err,
-            Error::CheckCondition(SenseInfo {
-                key: 6,
-                asc: 0x29,
-                ascq: 0
-            })
+        assert!(
+            matches!(
+                err,
+                Error::CheckCondition(s)
+                    if s.key == SenseKey::UnitAttention && (s.asc, s.ascq) == (0x29, 0)
+            ),
+            "{err:?}"
         );
     });
     assert_eq!(t.borrow().commands, 9, "1 + 8 retries, then a clear error");
@@ -500,13 +527,12 @@ fn not_ready_is_retried_then_reported() {
     });
     with_client(&t, &config(), |c| {
         let err = c.unwrap().test_unit_ready().unwrap_err();
-        assert_eq!(
-            err,
-            Error::NotReady(SenseInfo {
-                key: 2,
-                asc: 4,
-                ascq: 3
-            })
+        assert!(
+            matches!(
+                err,
+                Error::NotReady(s) if s.key == SenseKey::NotReady && (s.asc, s.ascq) == (4, 3)
+            ),
+            "{err:?}"
         );
     });
     assert_eq!(t.borrow().commands, 6);
@@ -555,4 +581,117 @@ fn narrow_command_window_is_respected() {
         assert!(buf.iter().enumerate().all(|(i, b)| *b == pattern(i)));
     });
     assert!(t.borrow().max_in_flight <= 2);
+}
+
+#[test]
+fn stalled_commands_time_out_after_bounded_retries() {
+    let t = target(Faults::default());
+    with_client(&t, &config(), |c| {
+        let mut c = c.unwrap();
+        c.set_block_size(512);
+        t.borrow_mut().faults.stall_reads = true;
+        let mut buf = vec![0u8; 4096];
+        assert_eq!(c.read(0, &mut buf), Err(Error::Timeout));
+    });
+    let t = t.borrow();
+    assert_eq!(t.logins, 6, "first login + 5 re-logins");
+    // 6 command timeouts of 30 s on the virtual clock (keepalives kept the link up meanwhile).
+    assert!(t.clock_us >= 180_000_000, "{}", t.clock_us);
+}
+
+#[test]
+fn a_connection_that_always_fails_gives_up() {
+    let t = target(Faults::default());
+    with_client(&t, &config(), |c| {
+        let mut c = c.unwrap();
+        c.set_block_size(512);
+        t.borrow_mut().faults.drop_every_command = true;
+        let mut buf = vec![0u8; 4096];
+        assert_eq!(
+            c.read(0, &mut buf),
+            Err(Error::ConnectionLost(
+                initiator::error::ConnectionFailure::Transport
+            ))
+        );
+    });
+    assert_eq!(t.borrow().logins, 6);
+}
+
+#[test]
+fn lun_reset_round_trip() {
+    let t = target(Faults::default());
+    with_client(&t, &config(), |c| {
+        let mut c = c.unwrap();
+        assert_eq!(
+            c.lun_reset(),
+            Ok(initiator::pdu::TmfResponse::FunctionComplete)
+        );
+        c.test_unit_ready().unwrap();
+    });
+}
+
+#[test]
+fn idle_keeps_the_session_alive_with_keepalives() {
+    let t = target(Faults::default());
+    let mut cfg = config();
+    cfg.session.keepalive_interval = std::time::Duration::from_secs(5);
+    with_client(&t, &cfg, |c| {
+        let mut c = c.unwrap();
+        c.read_capacity().unwrap();
+        let start = t.borrow().clock_us;
+        let until = Instant::from_micros(start + 60_000_000);
+        c.idle(until).unwrap();
+        assert!(
+            t.borrow().clock_us >= until.as_micros(),
+            "idle returns at the deadline"
+        );
+        let mut buf = vec![0u8; 4096];
+        c.read(8, &mut buf).unwrap();
+        assert_eq!(buf, t.borrow().disk[8 * BLOCK..8 * BLOCK + 4096]);
+    });
+    let t = t.borrow();
+    assert_eq!(t.connects.len(), 1, "no reconnect while idle");
+    // 60 s of silence at one keepalive per 5 s (RFC 7143 §11.18: NOP-Out with a valid ITT).
+    assert!(t.nop_pings >= 10, "{} keepalives", t.nop_pings);
+}
+
+#[test]
+fn execute_reports_the_status_as_it_came() {
+    use initiator::driver::DataBuffer;
+    use initiator::pdu::ScsiStatus;
+    use initiator::scsi::cdb;
+    let t = target(Faults {
+        not_ready: true,
+        ..Faults::default()
+    });
+    with_client(&t, &config(), |c| {
+        let mut c = c.unwrap();
+        let done = c
+            .execute(&cdb::test_unit_ready(), DataBuffer::None)
+            .unwrap();
+        assert_eq!(done.status, ScsiStatus::CheckCondition);
+        let sense = done.sense.unwrap();
+        assert_eq!(
+            (sense.key, sense.asc, sense.ascq),
+            (SenseKey::NotReady, 4, 3)
+        );
+    });
+    assert_eq!(t.borrow().commands, 1, "no retry on the raw path");
+
+    let t = target(Faults::default());
+    with_client(&t, &config(), |c| {
+        let mut c = c.unwrap();
+        let data: Vec<u8> = (0..2 * BLOCK).map(|i| (i % 251) as u8).collect();
+        let done = c
+            .execute(&cdb::write(100, 2), DataBuffer::Out(&data))
+            .unwrap();
+        assert!(done.is_good(), "{done:?}");
+        let mut back = vec![0u8; 2 * BLOCK];
+        let done = c
+            .execute(&cdb::read(100, 2), DataBuffer::In(&mut back))
+            .unwrap();
+        assert!(done.is_good(), "{done:?}");
+        assert_eq!(done.transferred, 2 * BLOCK);
+        assert_eq!(back, data);
+    });
 }

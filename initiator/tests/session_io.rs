@@ -253,7 +253,7 @@ fn cmdsn_window_is_never_exceeded_and_a_closed_window_stalls() {
         102,
         2,
         3,
-        Some(512), // no data was sent: a read must report it
+        Some(512), // no data sent: the whole transfer is residual
         &[],
         Digests::NONE,
     ));
@@ -270,12 +270,12 @@ fn cmdsn_window_is_never_exceeded_and_a_closed_window_stalls() {
         103,
         3,
         2,
-        Some(512), // no data was sent: a read must report it
+        Some(512), // no data sent: the whole transfer is residual
         &[],
         Digests::NONE,
     ));
     assert!(h.sent().is_empty());
-    // Queue depth 8 holds.
+    // The queue depth holds.
     let mut cfg = config();
     cfg.queue_depth = 2;
     let mut h = Harness::new(cfg);
@@ -529,4 +529,54 @@ fn logout_round_trip() {
     put32(&mut b, 24, 102);
     h.feed_all(&b);
     assert_eq!(h.events(), vec![Event::LoggedOut]);
+}
+
+#[test]
+fn data_in_gaps_and_missing_data_are_protocol_errors() {
+    // A Data-In that skips ahead (DataPDUInOrder=Yes was negotiated).
+    let mut h = logged_in(&default_keys(), 1, 16);
+    let tag = h.session.submit(read(1000)).unwrap();
+    h.sent();
+    h.feed_all(&data_in(tag.0, 0, 0, &[0; 400], None, Digests::NONE));
+    let r = h.feed(&data_in(tag.0, 1, 600, &[0; 400], None, Digests::NONE));
+    assert_eq!(
+        r,
+        Err(ConnectionFailure::Protocol(ProtocolError::DataInOutOfOrder))
+    );
+    // GOOD status without all data and without an underflow residual.
+    let mut h = logged_in(&default_keys(), 1, 16);
+    let tag = h.session.submit(read(1000)).unwrap();
+    h.sent();
+    h.feed_all(&data_in(tag.0, 0, 0, &[0; 400], None, Digests::NONE));
+    let r = h.feed(&scsi_response(
+        tag.0,
+        0,
+        102,
+        2,
+        17,
+        None,
+        &[],
+        Digests::NONE,
+    ));
+    assert_eq!(
+        r,
+        Err(ConnectionFailure::Protocol(ProtocolError::MissingData))
+    );
+    // The same with the residual that accounts for it completes.
+    let mut h = logged_in(&default_keys(), 1, 16);
+    let tag = h.session.submit(read(1000)).unwrap();
+    h.sent();
+    h.feed_all(&data_in(tag.0, 0, 0, &[0; 400], None, Digests::NONE));
+    h.feed_all(&scsi_response(
+        tag.0,
+        0,
+        102,
+        2,
+        17,
+        Some(600),
+        &[],
+        Digests::NONE,
+    ));
+    let c = completions(&mut h);
+    assert_eq!(c[0].residual, Residual::Underflow(600));
 }

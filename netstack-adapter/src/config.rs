@@ -1,6 +1,6 @@
 //! Per-port address configuration: what the caller asks for, and what the port ended up with.
 
-use crate::nic::{NicAddress, NicConfig, Origin, PciAddress};
+use crate::nic::{IpCidr, NicConfig, Origin, PciAddress};
 use core::net::IpAddr;
 
 /// Longest host name or root path kept (one DHCP option carries at most 255 bytes).
@@ -25,7 +25,7 @@ pub enum Addressing {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StaticConfig {
     /// The port's address and prefix length.
-    pub address: NicAddress,
+    pub address: IpCidr,
     /// Default gateway, of the same family as `address`.
     pub gateway: Option<IpAddr>,
     /// DNS servers (recorded for the iBFT only; nothing here resolves names).
@@ -39,11 +39,11 @@ impl StaticConfig {
     ///
     /// ```
     /// use core::net::{IpAddr, Ipv4Addr};
-    /// use netstack_adapter::{NicAddress, StaticConfig};
-    /// let cfg = StaticConfig::new(NicAddress { ip: IpAddr::V4(Ipv4Addr::new(10, 0, 0, 2)), prefix_len: 24 });
+    /// use netstack_adapter::{IpCidr, StaticConfig};
+    /// let cfg = StaticConfig::new(IpCidr { addr: IpAddr::V4(Ipv4Addr::new(10, 0, 0, 2)), prefix: 24 });
     /// assert!(cfg.gateway.is_none());
     /// ```
-    pub fn new(address: NicAddress) -> Self {
+    pub fn new(address: IpCidr) -> Self {
         StaticConfig {
             address,
             gateway: None,
@@ -102,7 +102,7 @@ pub struct PortConfig {
     /// PCI location.
     pub pci: Option<PciAddress>,
     /// Address and prefix.
-    pub address: NicAddress,
+    pub address: IpCidr,
     /// Default gateway.
     pub gateway: Option<IpAddr>,
     /// DNS servers.
@@ -126,9 +126,9 @@ impl PortConfig {
     ///
     /// ```
     /// use core::net::{IpAddr, Ipv4Addr};
-    /// use netstack_adapter::{NicAddress, Origin, PortConfig};
+    /// use netstack_adapter::{IpCidr, Origin, PortConfig};
     /// let cfg = PortConfig::fixed([2, 0, 0, 0, 0, 1], None, 0, &netstack_adapter::StaticConfig::new(
-    ///     NicAddress { ip: IpAddr::V4(Ipv4Addr::new(10, 0, 0, 2)), prefix_len: 24 }));
+    ///     IpCidr { addr: IpAddr::V4(Ipv4Addr::new(10, 0, 0, 2)), prefix: 24 }));
     /// let nic = cfg.nic();
     /// assert_eq!(nic.origin, Origin::Manual);
     /// assert_eq!(nic.hostname, None);

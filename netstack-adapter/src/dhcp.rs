@@ -4,7 +4,7 @@
 //! copies the answer out of the received packet.
 
 use crate::config::{OptionString, PortConfig};
-use crate::nic::{NicAddress, Origin, PciAddress};
+use crate::nic::{IpCidr, Origin, PciAddress};
 use core::net::IpAddr;
 use smoltcp::socket::dhcpv4;
 
@@ -25,7 +25,8 @@ pub const PARAMETER_REQUEST_LIST: &[u8] = &[1, 3, 6, OPT_HOST_NAME, 15, OPT_ROOT
 pub const PACKET_BUFFER_LEN: usize = 1500;
 
 /// The client identifier smoltcp's DHCP client sends (option 61): hardware type 1 (Ethernet,
-/// RFC 2132 §9.14) followed by the MAC.
+/// RFC 2132 §9.14) followed by the MAC. smoltcp always sends this one, so it cannot be replaced
+/// by another identifier (adding a second option 61 would be malformed).
 ///
 /// ```
 /// assert_eq!(netstack_adapter::dhcp::client_identifier([2, 0, 0, 0, 0, 9]), [1, 2, 0, 0, 0, 0, 9]);
@@ -66,9 +67,9 @@ pub(crate) fn lease_to_config(id: PortIdentity, lease: &dhcpv4::Config<'_>) -> P
     PortConfig {
         mac: id.nic_mac,
         pci: id.pci,
-        address: NicAddress {
-            ip: IpAddr::V4(lease.address.address()),
-            prefix_len: lease.address.prefix_len(),
+        address: IpCidr {
+            addr: IpAddr::V4(lease.address.address()),
+            prefix: lease.address.prefix_len(),
         },
         gateway: lease.router.map(IpAddr::V4),
         dns,
@@ -147,6 +148,37 @@ mod tests {
             Some(IpAddr::V4(Ipv4Addr::new(10, 1, 0, 1)))
         );
         assert_eq!(cfg.client_identifier, Some([1, 2, 0, 0, 0, 0, 9]));
+    }
+
+    proptest::proptest! {
+        /// Any packet smoltcp accepts yields a configuration without panicking, and text
+        /// options come through unchanged when they are UTF-8 without a trailing NUL.
+        #[test]
+        fn any_packet_any_option(
+            options in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..300),
+            name in "[a-z0-9.-]{1,60}",
+        ) {
+            let mut bytes = ack().to_vec();
+            bytes.truncate(240);
+            bytes.extend_from_slice(&options);
+            if let Ok(packet) = DhcpPacket::new_checked(&bytes[..]) {
+                let lease = dhcpv4::Config {
+                    server: dhcpv4::ServerInfo {
+                        address: Ipv4Addr::new(10, 1, 0, 1),
+                        identifier: Ipv4Addr::new(10, 1, 0, 1),
+                    },
+                    address: Ipv4Cidr::new(Ipv4Addr::new(10, 1, 0, 50), 24),
+                    router: None,
+                    dns_servers: heapless::Vec::new(),
+                    packet: Some(packet),
+                };
+                let id = PortIdentity { mac: [2, 0, 0, 0, 0, 9], nic_mac: [2, 0, 0, 0, 0, 9], pci: None, vlan: 0 };
+                let _ = lease_to_config(id, &lease);
+            }
+            let mut s = OptionString::new();
+            copy_option_string(&mut s, name.as_bytes());
+            proptest::prop_assert_eq!(s.as_str(), name.as_str());
+        }
     }
 
     #[test]

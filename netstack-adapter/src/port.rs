@@ -230,24 +230,24 @@ fn apply_static(
     fixed: &crate::config::StaticConfig,
 ) -> Result<(), PortError> {
     let address = fixed.address;
-    let max_prefix = match address.ip {
+    let max_prefix = match address.addr {
         IpAddr::V4(_) => 32,
         IpAddr::V6(_) => 128,
     };
-    if address.prefix_len > max_prefix {
+    if address.prefix > max_prefix {
         return Err(PortError::BadStaticAddress);
     }
     let mut full = false;
     iface.update_ip_addrs(|addrs| {
         full = addrs
-            .push(IpCidr::new(address.ip.into(), address.prefix_len))
+            .push(IpCidr::new(address.addr.into(), address.prefix))
             .is_err();
     });
     if full {
         return Err(PortError::BadStaticAddress);
     }
     let routes = iface.routes_mut();
-    let added = match (address.ip, fixed.gateway) {
+    let added = match (address.addr, fixed.gateway) {
         (_, None) => Ok(None),
         (IpAddr::V4(_), Some(IpAddr::V4(gw))) => routes.add_default_ipv4_route(gw),
         (IpAddr::V6(_), Some(IpAddr::V6(gw))) => routes.add_default_ipv6_route(gw),

@@ -10,7 +10,7 @@ use initiator::time::Instant;
 use initiator::transport::{Connector, Transport};
 use netstack_adapter::buffers::{RECOMMENDED_RX_BUFFER, RECOMMENDED_TX_BUFFER};
 use netstack_adapter::{
-    NicAddress, Origin, Port, PortSettings, PortStorage, StaticConfig, TcpBuffers, TcpError,
+    IpCidr, Origin, Port, PortSettings, PortStorage, StaticConfig, TcpBuffers, TcpError,
 };
 use std::io::{Read, Write};
 use std::net::TcpListener;
@@ -26,10 +26,10 @@ fn v4(a: u8, b: u8, c: u8, d: u8) -> Option<IpAddr> {
     Some(IpAddr::V4(Ipv4Addr::new(a, b, c, d)))
 }
 
-fn static_settings(mac: [u8; 6], ip: Ipv4Addr, prefix_len: u8) -> PortSettings {
-    let cfg = StaticConfig::new(NicAddress {
-        ip: IpAddr::V4(ip),
-        prefix_len,
+fn static_settings(mac: [u8; 6], ip: Ipv4Addr, prefix: u8) -> PortSettings {
+    let cfg = StaticConfig::new(IpCidr {
+        addr: IpAddr::V4(ip),
+        prefix,
     });
     PortSettings::fixed(mac, cfg, std::process::id().into())
 }
@@ -280,15 +280,28 @@ fn dhcp_two_ports_from_dnsmasq() {
         let b = port_b
             .configure(later(&port_b, 20))
             .expect("lease on port B");
+        // dnsmasq's lease file records the client identifier (option 61) each port sent:
+        // "EXPIRY MAC IP HOSTNAME CLIENT-ID". Ours is hardware type 1 followed by the MAC.
+        let leases = std::fs::read_to_string(dir.join("leases")).unwrap();
         let _ = std::fs::remove_dir_all(&dir);
+        for (mac, client_id) in [
+            ("02:00:00:77:00:02", "01:02:00:00:77:00:02"),
+            ("02:00:00:78:00:02", "01:02:00:00:78:00:02"),
+        ] {
+            let line = leases
+                .lines()
+                .find(|l| l.split_whitespace().nth(1) == Some(mac))
+                .unwrap_or_else(|| panic!("no lease for {mac} in {leases:?}"));
+            assert_eq!(line.split_whitespace().nth(4), Some(client_id), "{line}");
+        }
 
         let nic_a = a.nic();
         assert_eq!(nic_a.mac, MAC_A);
         assert_eq!(
             nic_a.address,
-            Some(NicAddress {
-                ip: v4(10, 77, 0, 55).unwrap(),
-                prefix_len: 24
+            Some(IpCidr {
+                addr: v4(10, 77, 0, 55).unwrap(),
+                prefix: 24
             })
         );
         assert_eq!(nic_a.gateway, v4(10, 77, 0, 254));
@@ -306,9 +319,9 @@ fn dhcp_two_ports_from_dnsmasq() {
         assert_eq!(nic_b.mac, MAC_B);
         assert_eq!(
             nic_b.address,
-            Some(NicAddress {
-                ip: v4(10, 78, 0, 56).unwrap(),
-                prefix_len: 25
+            Some(IpCidr {
+                addr: v4(10, 78, 0, 56).unwrap(),
+                prefix: 25
             })
         );
         assert_eq!(nic_b.gateway, v4(10, 78, 0, 126));
@@ -319,6 +332,60 @@ fn dhcp_two_ports_from_dnsmasq() {
             b.root_path(),
             Some("iscsi:10.78.0.1::3260:0:iqn.2026-11.test:disk-b")
         );
+
+        // Fed whole to the iBFT builder, each lease becomes the NIC record of its own port:
+        // parse the emitted table back and compare with the dnsmasq configuration above.
+        let mut builder: ibft::Builder = ibft::Builder::new("iqn.2026-11.test.netns:init");
+        builder.gateway_policy = ibft::GatewayPolicy::Keep;
+        let handle_a = builder.add_nic(a.nic()).unwrap();
+        let handle_b = builder.add_nic(b.nic()).unwrap();
+        builder
+            .add_target(ibft::TargetConfig::new(
+                handle_a,
+                HOST.into(),
+                "iqn.2026-11.test:disk-a",
+            ))
+            .unwrap();
+        let mut table = vec![0u8; builder.buffer_len().unwrap()];
+        let len = builder.emit(&mut table).unwrap();
+        let table = ibft::Table::parse(&table[..len]).unwrap();
+        let records: Vec<_> = table.nics().collect();
+        assert_eq!(records.len(), 2);
+        for (record, mac, ip, prefix, gw, dns, server, host) in [
+            (
+                &records[usize::from(handle_a.index())],
+                MAC_A,
+                v4(10, 77, 0, 55),
+                24,
+                v4(10, 77, 0, 254),
+                [v4(10, 77, 0, 53), v4(10, 77, 0, 54)],
+                v4(10, 77, 0, 1),
+                "node-a",
+            ),
+            (
+                &records[usize::from(handle_b.index())],
+                MAC_B,
+                v4(10, 78, 0, 56),
+                25,
+                v4(10, 78, 0, 126),
+                [v4(10, 78, 0, 53), None],
+                v4(10, 78, 0, 1),
+                "node-b",
+            ),
+        ] {
+            let nic = record.config;
+            assert_eq!(nic.mac, mac);
+            assert_eq!(
+                nic.address.map(|c| (Some(c.addr), c.prefix)),
+                Some((ip, prefix))
+            );
+            assert_eq!(nic.gateway, gw);
+            assert_eq!(nic.dns, dns);
+            assert_eq!(nic.dhcp_server, server);
+            assert_eq!(nic.origin, Origin::Dhcp);
+            assert_eq!(nic.hostname, Some(host));
+            assert_eq!(nic.pci, None);
+        }
 
         // The leased address is live: Linux on each TAP reaches the port over TCP.
         for (port, host) in [
@@ -363,9 +430,9 @@ fn static_ipv6_over_tap() {
         let clock = TapClock::new(&tap);
         let mut storage = PortStorage::new();
         let (mut rx, mut tx) = (vec![0; 64 << 10], vec![0; 64 << 10]);
-        let mut cfg = StaticConfig::new(NicAddress {
-            ip: "fd77::2".parse().unwrap(),
-            prefix_len: 64,
+        let mut cfg = StaticConfig::new(IpCidr {
+            addr: "fd77::2".parse().unwrap(),
+            prefix: 64,
         });
         cfg.gateway = Some("fd77::fe".parse().unwrap());
         let settings = PortSettings::fixed(MAC_A, cfg, 11);
@@ -377,10 +444,10 @@ fn static_ipv6_over_tap() {
         let nic_cfg = port.configure(later(&port, 1)).unwrap();
         let nic = nic_cfg.nic();
         assert_eq!(
-            nic.address.unwrap().ip,
+            nic.address.unwrap().addr,
             "fd77::2".parse::<IpAddr>().unwrap()
         );
-        assert_eq!(nic.address.unwrap().prefix_len, 64);
+        assert_eq!(nic.address.unwrap().prefix, 64);
         assert_eq!(nic.gateway, Some("fd77::fe".parse().unwrap()));
         assert_eq!(nic.origin, Origin::Manual);
 

@@ -9,32 +9,14 @@ mod support;
 use core::net::{IpAddr, Ipv4Addr, SocketAddr};
 use initiator::time::Instant;
 use initiator::transport::{Connector, Transport};
-use netstack_adapter::{NicAddress, Port, PortSettings, PortStorage, StaticConfig, TcpBuffers};
+use netstack_adapter::{IpCidr, Port, PortSettings, PortStorage, StaticConfig, TcpBuffers};
 use std::process::{Command, Stdio};
 use std::time::Duration;
-use support::{Peer, TapClock, TapSpec, inner_taps, open_tap, run_in_netns};
+use support::{Peer, TapClock, TapSpec, inner_taps, open_tap, run_in_netns, wait_for_tcp_listener};
 
 const HOST: Ipv4Addr = Ipv4Addr::new(10, 77, 0, 1);
 const TARGET: &str = "iqn.2026-11.test.netns:disk1";
 const BHS_LEN: usize = 48;
-
-/// Waits until something in this namespace listens on TCP `port`.
-fn wait_for_tcp_listener(port: u16) {
-    let end = std::time::Instant::now() + Duration::from_secs(10);
-    let suffix = format!(":{port:04X}");
-    while std::time::Instant::now() < end {
-        let tcp = std::fs::read_to_string("/proc/net/tcp").unwrap_or_default();
-        // Columns: sl local_address rem_address st ...; st 0A = LISTEN.
-        if tcp.lines().any(|l| {
-            let cols: Vec<&str> = l.split_whitespace().collect();
-            cols.len() > 3 && cols[1].ends_with(&suffix) && cols[3] == "0A"
-        }) {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    panic!("nothing listens on port {port}");
-}
 
 fn tgtadm(control: &str, args: &[&str]) {
     let out = Command::new("tgtadm")
@@ -150,9 +132,9 @@ fn discovery_session_with_tgtd_over_tap() {
         let clock = TapClock::new(&tap);
         let mut storage = PortStorage::new();
         let (mut rx, mut tx) = (vec![0; 256 << 10], vec![0; 64 << 10]);
-        let cfg = StaticConfig::new(NicAddress {
-            ip: IpAddr::V4(Ipv4Addr::new(10, 77, 0, 2)),
-            prefix_len: 24,
+        let cfg = StaticConfig::new(IpCidr {
+            addr: IpAddr::V4(Ipv4Addr::new(10, 77, 0, 2)),
+            prefix: 24,
         });
         let settings = PortSettings::fixed([2, 0, 0, 0x77, 0, 2], cfg, 7);
         let buffers = TcpBuffers {

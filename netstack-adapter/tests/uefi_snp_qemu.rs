@@ -3,19 +3,26 @@
 //!
 //! Expected values come from the QEMU command line (MACs, PCI slots) and QEMU's user-mode
 //! network (DHCP hands out .15, router and DHCP server .2, DNS .3). The probe's TCP peer is a
-//! listener on the host's 127.0.0.1, reached through the network's host alias 10.0.2.2.
+//! listener and a tgtd on the host's 127.0.0.1, reached through the network's host alias
+//! 10.0.2.2; the probe logs in to tgtd with the initiator and reads the first MiB of a LUN.
 //! Skips loudly when QEMU or OVMF is missing.
 
 use std::io::{BufRead, BufReader, Write};
-use std::net::TcpListener;
+use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 const OVMF_CODE: &str = "/usr/share/OVMF/OVMF_CODE_4M.fd";
 const OVMF_VARS: &str = "/usr/share/OVMF/OVMF_VARS_4M.fd";
 
 fn skip(reason: &str) {
+    // CI sets this: there a missing peer is a failure, not a skip.
+    assert!(
+        std::env::var_os("ISCSI_BOOT_REQUIRE_PEERS").is_none(),
+        "uefi_snp_in_ovmf: {reason}, and ISCSI_BOOT_REQUIRE_PEERS is set"
+    );
     eprintln!(
         "\n!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n\
          !!! SKIPPING uefi_snp_in_ovmf: {reason}\n\
@@ -25,24 +32,138 @@ fn skip(reason: &str) {
 }
 
 /// Builds the probe application and returns the path of its .efi file.
+///
+/// The probe is a workspace of its own (it only builds for UEFI). It is built from a copy in
+/// `work` whose path dependencies point back into this workspace and which starts from this
+/// workspace's `Cargo.lock`, so it uses the same dependency versions and nothing is written
+/// into the source tree.
 fn build_probe(work: &Path) -> PathBuf {
-    let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/uefi-probe/Cargo.toml");
+    let adapter = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let root = adapter
+        .parent()
+        .expect("netstack-adapter lives in the workspace root");
+    let source = adapter.join("tests/uefi-probe");
+    let copy = work.join("src-copy");
+    std::fs::create_dir_all(copy.join("src")).unwrap();
+    let manifest = std::fs::read_to_string(source.join("Cargo.toml"))
+        .unwrap()
+        .replace(
+            "path = \"../../../",
+            &format!("path = \"{}/", root.display()),
+        )
+        .replace(
+            "path = \"../..\"",
+            &format!("path = \"{}\"", adapter.display()),
+        );
+    std::fs::write(copy.join("Cargo.toml"), manifest).unwrap();
+    std::fs::copy(source.join("src/main.rs"), copy.join("src/main.rs")).unwrap();
+    std::fs::copy(root.join("Cargo.lock"), copy.join("Cargo.lock")).unwrap();
+
     let target_dir = work.join("target");
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let status = Command::new(cargo)
-        .args([
-            "build",
-            "--quiet",
-            "--target",
-            "x86_64-unknown-uefi",
-            "--manifest-path",
-        ])
-        .arg(&manifest)
+        .args(["build", "--quiet", "--target", "x86_64-unknown-uefi"])
+        .arg("--manifest-path")
+        .arg(copy.join("Cargo.toml"))
         .env("CARGO_TARGET_DIR", &target_dir)
         .status()
         .expect("running cargo");
     assert!(status.success(), "building the UEFI probe failed");
     target_dir.join("x86_64-unknown-uefi/debug/uefi-snp-probe.efi")
+}
+
+/// A tgtd on 127.0.0.1 (the guest reaches it through the host alias 10.0.2.2) with a 2 MiB
+/// LUN 1 of known bytes; killed on drop.
+struct Tgtd {
+    child: std::process::Child,
+    port: u16,
+    data: Vec<u8>,
+    backing: PathBuf,
+}
+
+const PROBE_TARGET: &str = "iqn.2026-11.test.probe:lun";
+
+impl Tgtd {
+    fn start(dir: &Path, control_offset: u32) -> Tgtd {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let control = (std::process::id() % 20000 + 10000 + control_offset).to_string();
+        let backing = dir.join("lun.img");
+        let data: Vec<u8> = (0..2 << 20).map(|i: usize| (i * 13 / 5) as u8).collect();
+        std::fs::write(&backing, &data).unwrap();
+        let child = Command::new("tgtd")
+            .args(["-f", "-C", &control, "--iscsi"])
+            .arg(format!("portal=127.0.0.1:{port}"))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("starting tgtd (package tgt)");
+        let tgtd = Tgtd {
+            child,
+            port,
+            data,
+            backing,
+        };
+        let end = Instant::now() + Duration::from_secs(10);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < end, "tgtd did not start");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let backing = tgtd.backing.to_str().unwrap().to_owned();
+        for args in [
+            vec![
+                "--op",
+                "new",
+                "--mode",
+                "target",
+                "--tid",
+                "1",
+                "-T",
+                PROBE_TARGET,
+            ],
+            vec![
+                "--op",
+                "new",
+                "--mode",
+                "logicalunit",
+                "--tid",
+                "1",
+                "--lun",
+                "1",
+                "-b",
+                &backing,
+            ],
+            vec![
+                "--op", "bind", "--mode", "target", "--tid", "1", "-I", "ALL",
+            ],
+        ] {
+            let out = Command::new("tgtadm")
+                .args(["-C", &control, "--lld", "iscsi"])
+                .args(&args)
+                .output()
+                .expect("running tgtadm");
+            assert!(out.status.success(), "tgtadm {args:?}: {out:?}");
+        }
+        tgtd
+    }
+}
+
+impl Drop for Tgtd {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// FNV-1a (64-bit), as the probe computes it.
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
 }
 
 fn field<'a>(log: &'a str, key: &str) -> Option<&'a str> {
@@ -51,8 +172,22 @@ fn field<'a>(log: &'a str, key: &str) -> Option<&'a str> {
         .find_map(|l| l.trim_end_matches('\r').strip_prefix(prefix.as_str()))
 }
 
+/// The first port on OVMF's own virtio-net driver (no option ROM).
 #[test]
 fn uefi_snp_in_ovmf() {
+    run_probe("virtio", "virtio-net-pci,romfile=", 0);
+}
+
+/// The first port on an e1000 whose SNP comes from iPXE's EFI option ROM, as on many machines
+/// with add-in NICs.
+#[test]
+fn uefi_snp_in_ovmf_ipxe_rom() {
+    run_probe("e1000", "e1000", 1);
+}
+
+/// Boots the probe with `first_nic` (a `-device` model and options) on the host-reachable
+/// network and a virtio-net port on an isolated one, and checks its report.
+fn run_probe(name: &str, first_nic: &str, control_offset: u32) {
     if Command::new("qemu-system-x86_64")
         .arg("--version")
         .output()
@@ -64,17 +199,25 @@ fn uefi_snp_in_ovmf() {
         return skip("OVMF firmware is not installed");
     }
     let work = Path::new(env!("CARGO_TARGET_TMPDIR")).join("uefi-probe");
-    let run = work.join(format!("run-{}", std::process::id()));
+    let run = work.join(format!("run-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&run);
     let boot_dir = run.join("esp/EFI/BOOT");
     std::fs::create_dir_all(&boot_dir).unwrap();
-    std::fs::copy(build_probe(&work), boot_dir.join("BOOTX64.EFI")).unwrap();
+    static PROBE: OnceLock<PathBuf> = OnceLock::new();
+    let probe = PROBE.get_or_init(|| build_probe(&work));
+    std::fs::copy(probe, boot_dir.join("BOOTX64.EFI")).unwrap();
     std::fs::copy(OVMF_VARS, run.join("vars.fd")).unwrap();
 
     // Echo one line back to the probe.
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     std::fs::write(run.join("esp/port.txt"), port.to_string()).unwrap();
+    let tgtd = Tgtd::start(&run, control_offset);
+    std::fs::write(
+        run.join("esp/iscsi.txt"),
+        format!("{} {PROBE_TARGET}", tgtd.port),
+    )
+    .unwrap();
     let echo = std::thread::spawn(move || {
         listener.set_nonblocking(false).unwrap();
         let (stream, peer) = listener.accept().unwrap();
@@ -111,7 +254,7 @@ fn uefi_snp_in_ovmf() {
         .args(["-netdev", "user,id=n0,net=10.0.2.0/24"])
         .args([
             "-device",
-            "virtio-net-pci,netdev=n0,mac=52:54:00:12:34:77,addr=0x5,romfile=",
+            &format!("{first_nic},netdev=n0,mac=52:54:00:12:34:77,addr=0x5"),
         ])
         .args(["-netdev", "user,id=n1,net=10.0.3.0/24,restrict=on"])
         .args([
@@ -165,9 +308,20 @@ fn uefi_snp_in_ovmf() {
     assert_eq!(field(&log, "dns0"), Some("Some(10.0.2.3)"));
     assert_eq!(field(&log, "dhcp_server"), Some("Some(10.0.2.2)"));
     assert_eq!(field(&log, "origin"), Some("Dhcp"));
+    // The iBFT NIC record built from that value: same port, same lease.
+    assert_eq!(
+        field(&log, "ibft_nic"),
+        Some("52:54:00:12:34:77 00:05.0 10.0.2.15/24 gw Some(10.0.2.2) dhcp Some(10.0.2.2)")
+    );
 
     let (_peer, line) = echo.join().unwrap();
     assert_eq!(line, "hello from smoltcp on SNP\n");
     assert_eq!(field(&log, "reply"), Some("hello from smoltcp on SNP"));
+
+    // The initiator over smoltcp over SNP read the LUN's first MiB exactly.
+    assert_eq!(field(&log, "iscsi_capacity"), Some("4096 x 512"));
+    let expected = format!("{:016x}", fnv1a(&tgtd.data[..1 << 20]));
+    assert_eq!(field(&log, "iscsi_fnv"), Some(expected.as_str()));
+    drop(tgtd);
     let _ = std::fs::remove_dir_all(&run);
 }

@@ -40,6 +40,7 @@ const MODULE: &str = "iscsi_ibft";
 const BEGIN: &str = "@@IBFT-BEGIN@@";
 const END: &str = "@@IBFT-END@@";
 const LINE: &str = "@@IBFT@@ ";
+const MODULE_FAILED: &str = "@@IBFT-INSMOD-FAILED@@";
 
 /// Why a guest could not report its iBFT.
 #[derive(Debug)]
@@ -51,6 +52,13 @@ pub enum VmError {
     /// The guest did not finish within the timeout; the serial log so far is attached.
     Timeout {
         /// The serial console output.
+        log: String,
+    },
+    /// A module did not load in the guest (so an empty report would mean nothing).
+    ModuleFailed {
+        /// The module's name, e.g. `iscsi_ibft` (whose init fails when it rejects a table).
+        module: String,
+        /// The serial console output (with the guest's iBFT-related kernel messages).
         log: String,
     },
     /// The guest finished without printing the report markers; the serial log is attached.
@@ -66,6 +74,9 @@ impl fmt::Display for VmError {
             VmError::Missing(what) => write!(f, "missing prerequisite: {what}"),
             VmError::Io(what, e) => write!(f, "{what}: {e}"),
             VmError::Timeout { log } => write!(f, "guest timed out; serial log:\n{log}"),
+            VmError::ModuleFailed { module, log } => {
+                write!(f, "insmod {module} failed in the guest; serial log:\n{log}")
+            }
             VmError::NoReport { log } => {
                 write!(f, "guest printed no iBFT report; serial log:\n{log}")
             }
@@ -115,7 +126,9 @@ impl Kernel {
         let name = image.file_name()?.to_str()?;
         let version = name.strip_prefix("vmlinuz-")?;
         let modules = Path::new("/lib/modules").join(version);
-        (image.is_file() && modules.join("modules.dep").is_file()).then(|| Kernel {
+        // Some distributions make the image readable by root only: then it is missing for us.
+        let readable = image.is_file() && fs::File::open(image).is_ok();
+        (readable && modules.join("modules.dep").is_file()).then(|| Kernel {
             image: image.to_path_buf(),
             modules,
         })
@@ -138,10 +151,11 @@ pub fn missing_prerequisite() -> Option<String> {
     if !Path::new(BUSYBOX).is_file() {
         return Some(format!("{BUSYBOX} (package busybox-static)"));
     }
-    if let Err(e) = Kernel::find() {
-        return Some(e.to_string());
+    match Kernel::find() {
+        Err(VmError::Missing(what)) => Some(what),
+        Err(e) => Some(e.to_string()),
+        Ok(_) => None,
     }
-    None
 }
 
 /// For tests: returns `true` when the guest can run. Otherwise prints a loud skip message and
@@ -192,6 +206,13 @@ pub fn read_ibft_sysfs_with_nics(
     let initramfs = cached_initramfs(&kernel)?;
     let _guard = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
     let log = run_guest(&kernel, &initramfs, table, nics, timeout())?;
+    let failed = log
+        .lines()
+        .find_map(|l| l.trim_end_matches('\r').split_once(MODULE_FAILED))
+        .map(|(_, module)| module.trim().to_string());
+    if let Some(module) = failed {
+        return Err(VmError::ModuleFailed { module, log });
+    }
     parse_report(&log).ok_or(VmError::NoReport { log })
 }
 
@@ -264,6 +285,10 @@ fn run_guest(
     // QEMU splits -acpitable options at commas; a private copy gives a path without any.
     let table_copy = scratch.0.join("table.bin");
     fs::copy(table, &table_copy).map_err(io_err(format!("read {}", table.display())))?;
+    // QEMU's own messages go to a file: a pipe nobody reads could fill up and stall it.
+    let stderr_path = scratch.0.join("qemu.stderr");
+    let stderr_file = fs::File::create(&stderr_path)
+        .map_err(io_err(format!("create {}", stderr_path.display())))?;
     let mut qemu = Command::new(QEMU);
     for nic in nics {
         let m = nic.mac;
@@ -287,7 +312,7 @@ fn run_guest(
         .arg(format!("file:{}", serial.display()))
         .stdin(Stdio::null())
         .stdout(Stdio::null())
-        .stderr(Stdio::piped())
+        .stderr(stderr_file)
         .spawn()
         .map_err(io_err(format!("start {QEMU}")))?;
     let mut guest = Guest(child);
@@ -298,10 +323,7 @@ fn run_guest(
             Some(status) => {
                 let log = read_log().unwrap_or_default();
                 if !status.success() {
-                    let mut stderr = String::new();
-                    if let Some(mut e) = guest.0.stderr.take() {
-                        let _ = io::Read::read_to_string(&mut e, &mut stderr);
-                    }
+                    let stderr = fs::read_to_string(&stderr_path).unwrap_or_default();
                     return Err(VmError::Io(
                         format!("{QEMU} failed ({status}): {stderr}\nserial log:\n{log}"),
                         io::Error::other("qemu exited with an error"),
@@ -330,7 +352,7 @@ fn init_script(modules: &[String]) -> String {
     );
     for m in modules {
         s.push_str(&format!(
-            "insmod /lib/modules/{m}.ko || echo \"insmod {m} failed\"\n"
+            "insmod /lib/modules/{m}.ko || echo \"{MODULE_FAILED} {m}\"\n"
         ));
     }
     s.push_str(&format!(
@@ -365,7 +387,12 @@ fn cached_initramfs(kernel: &Kernel) -> Result<PathBuf, VmError> {
         .file_name()
         .map(|v| v.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let dir = std::env::temp_dir().join("iscsi-boot-linux-vm");
+    // One directory per user, so that root's and a user's test runs never share files.
+    let uid = {
+        use std::os::unix::fs::MetadataExt;
+        fs::metadata("/proc/self").map_or(0, |m| m.uid())
+    };
+    let dir = std::env::temp_dir().join(format!("iscsi-boot-linux-vm-{uid}"));
     fs::create_dir_all(&dir).map_err(io_err(format!("create {}", dir.display())))?;
     let path = dir.join(format!("initramfs-{version}.cpio.gz"));
     let partial = dir.join(format!(
@@ -539,7 +566,7 @@ mod cpio {
         }
 
         fn pad(&mut self) {
-            while self.out.len() % 4 != 0 {
+            while !self.out.len().is_multiple_of(4) {
                 self.out.push(0);
             }
         }

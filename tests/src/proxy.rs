@@ -556,6 +556,46 @@ mod tests {
     }
 
     #[test]
+    fn stall_holds_black_hole_discards_refuse_closes() {
+        let (backend, _server) = echo_server();
+        let proxy = FaultProxy::start(backend).unwrap();
+        let mut client = TcpStream::connect(proxy.addr()).unwrap();
+        client
+            .set_read_timeout(Some(Duration::from_millis(200)))
+            .unwrap();
+        let mut got = [0u8; 3];
+
+        proxy.set_flow(Flow::Stall);
+        client.write_all(b"one").unwrap();
+        assert!(client.read_exact(&mut got).is_err(), "held while stalled");
+        proxy.set_flow(Flow::Forward);
+        client
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .unwrap();
+        client.read_exact(&mut got).unwrap();
+        assert_eq!(&got, b"one", "released when forwarding again");
+
+        proxy.set_flow(Flow::BlackHole);
+        client.write_all(b"two").unwrap();
+        client
+            .set_read_timeout(Some(Duration::from_millis(200)))
+            .unwrap();
+        assert!(client.read_exact(&mut got).is_err(), "discarded");
+        proxy.set_flow(Flow::Forward);
+
+        proxy.set_refuse(true);
+        let mut refused = TcpStream::connect(proxy.addr()).unwrap();
+        refused
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .unwrap();
+        assert!(
+            matches!(refused.read(&mut got), Ok(0) | Err(_)),
+            "closed at once"
+        );
+        assert_eq!(proxy.connections(), 2);
+    }
+
+    #[test]
     fn tracker_finds_data_in_after_login() {
         let mut t = PduTracker::new(1, false, Arc::new(AtomicBool::new(false)));
         t.digests = (false, true);

@@ -326,7 +326,12 @@ impl Tgtd {
 
     /// Redirects logins to target `tid` to `to`; `permanent` picks the reason.
     pub fn redirect(&self, tid: u32, to: SocketAddr, permanent: bool) -> io::Result<()> {
-        self.set_param(tid, "RedirectAddress", &to.ip().to_string())?;
+        // TargetAddress puts IPv6 literals in brackets (RFC 7143 §13.8); tgtd copies this value.
+        let address = match to.ip() {
+            IpAddr::V6(v6) => format!("[{v6}]"),
+            IpAddr::V4(v4) => v4.to_string(),
+        };
+        self.set_param(tid, "RedirectAddress", &address)?;
         self.set_param(tid, "RedirectPort", &to.port().to_string())?;
         let reason = if permanent { "Permanent" } else { "Temporary" };
         self.set_param(tid, "RedirectReason", reason)
@@ -373,10 +378,10 @@ fn parse_connections(out: &str) -> Vec<Connection> {
     for line in out.lines().map(str::trim) {
         if let Some(v) = line.strip_prefix("Session:") {
             sid = v.trim().parse().ok();
-        } else if let Some(v) = line.strip_prefix("Connection:") {
-            if let (Some(sid), Ok(cid)) = (sid, v.trim().parse()) {
-                conns.push(Connection { sid, cid });
-            }
+        } else if let Some(v) = line.strip_prefix("Connection:")
+            && let (Some(sid), Ok(cid)) = (sid, v.trim().parse())
+        {
+            conns.push(Connection { sid, cid });
         }
     }
     conns

@@ -34,6 +34,57 @@ fn case_01_login_inquiry_capacity_and_read() {
 }
 
 #[test]
+fn case_01b_vpd_pages_and_raw_commands() {
+    use initiator::driver::DataBuffer;
+    use initiator::pdu::ScsiStatus;
+    use initiator::scsi::{Designators, SenseKey, UnitSerialNumber, cdb};
+    let Some(lab) = Lab::new("case01b", MIB, 512) else {
+        return;
+    };
+    lab.open_to_all();
+    let mut client = connect(&config(lab.tgtd.portal(), &lab.iqn, 1)).expect("login");
+    // `tgtadm --op show`: LUN 1 of target 1 has "SCSI SN: beaf11", "SCSI ID: IET     00010001".
+    let mut page = [0u8; 255];
+    let n = client.inquiry_vpd(0x80, &mut page).expect("VPD 0x80");
+    let serial = UnitSerialNumber::parse(&page[..n]).unwrap();
+    assert_eq!(serial.serial_str(), Some("beaf11"));
+    let n = client.inquiry_vpd(0x83, &mut page).expect("VPD 0x83");
+    let ids: Vec<String> = Designators::parse(&page[..n])
+        .unwrap()
+        .map(|d| d.to_string())
+        .collect();
+    assert!(ids.iter().any(|d| d == "t10.IET     00010001"), "{ids:?}");
+
+    // The raw path absorbs nothing: the first non-INQUIRY command of the new I_T nexus sees
+    // the UNIT ATTENTION for the reset (ASC 0x29) that the driver's own calls retry past.
+    let done = client
+        .execute(&cdb::test_unit_ready(), DataBuffer::None)
+        .expect("execute");
+    let sense = done.sense.expect("sense data");
+    assert_eq!((sense.key, sense.asc), (SenseKey::UnitAttention, 0x29));
+    // A raw READ(10) past the end: CHECK CONDITION comes back as a status, not an error.
+    let mut block = [0u8; 512];
+    let done = client
+        .execute(
+            &cdb::read((MIB / 512) as u64, 1),
+            DataBuffer::In(&mut block),
+        )
+        .expect("execute");
+    assert_eq!(done.status, ScsiStatus::CheckCondition);
+    let sense = done.sense.expect("sense data");
+    assert_eq!(sense.key, SenseKey::IllegalRequest);
+    assert_eq!((sense.asc, sense.ascq), (0x21, 0x00), "LBA out of range");
+    // A raw READ(10) of LBA 0 returns the first block.
+    let done = client
+        .execute(&cdb::read(0, 1), DataBuffer::In(&mut block))
+        .expect("execute");
+    assert!(done.is_good(), "{done:?}");
+    assert_eq!(done.transferred, 512);
+    assert_same(&block, &lab.backing_bytes(0, 512), "LBA 0");
+    client.logout().expect("logout");
+}
+
+#[test]
 fn case_02_write_random_region_and_read_back() {
     let Some(lab) = Lab::new("case02", 16 * MIB, 512) else {
         return;

@@ -5,7 +5,7 @@
 //! dotted quads, MACs as `aa:bb:..`, and the LUN as each of its 8 bytes in `%x` without padding
 //! (SAM LUN 1 = `00 01 00 00 00 00 00 00` prints as `01000000`).
 
-use iscsi_boot_tests::linux_vm::{self, PciNic};
+use iscsi_boot_tests::linux_vm::{self, PciNic, VmError};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -136,9 +136,10 @@ fn iscsi_boot_binary() -> PathBuf {
         .expect("cargo reported no iscsi-boot executable")
 }
 
-/// Builds `fixtures/<config>` with `iscsi-boot ibft build` and returns the table's path.
-fn build_table(config: &str) -> PathBuf {
-    let output = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("{config}.bin"));
+/// Builds `fixtures/<config>` with `iscsi-boot ibft build` into `<output>.bin` (one name per
+/// test: tests run in parallel) and returns the table's path.
+fn build_table(config: &str, output: &str) -> PathBuf {
+    let output = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("{output}.bin"));
     let status = Command::new(iscsi_boot_binary())
         .args(["ibft", "build", "--config"])
         .arg(fixture(config))
@@ -178,7 +179,7 @@ fn linux_exposes_everything_of_a_two_nic_two_target_table() {
     if !linux_vm::available_or_skip("linux_exposes_everything_of_a_two_nic_two_target_table") {
         return;
     }
-    let table = build_table("two-nics-two-targets.toml");
+    let table = build_table("two-nics-two-targets.toml", "two-nics-two-targets");
     let cards = [
         card(3, [0x52, 0x54, 0x00, 0x12, 0x34, 0x01]),
         card(4, [0x52, 0x54, 0x00, 0x12, 0x34, 0x02]),
@@ -254,7 +255,7 @@ fn linux_exposes_everything_of_a_four_nic_four_target_table() {
     if !linux_vm::available_or_skip("linux_exposes_everything_of_a_four_nic_four_target_table") {
         return;
     }
-    let table = build_table("four-nics-four-targets.toml");
+    let table = build_table("four-nics-four-targets.toml", "four-nics-four-targets");
     let cards = [
         card(3, [0x52, 0x54, 0x00, 0xab, 0xcd, 0x01]),
         card(4, [0x52, 0x54, 0x00, 0xab, 0xcd, 0x02]),
@@ -379,4 +380,39 @@ fn linux_exposes_everything_of_a_four_nic_four_target_table() {
             ("target3/target-name", "iqn.2026-11.org.example:logs"),
         ],
     );
+}
+
+/// Field failure 4 of the iBFT design notes: two targets with the same index make sysfs
+/// registration fail, and Linux drops the whole iBFT (the module does not even load), not just
+/// the duplicate. The builder never
+/// writes such a table, so this patches one built from a fixture: by the spec's layout, the
+/// control structure at 0x30 holds target 1's offset at +16, and a structure's index is at +4.
+#[test]
+fn linux_drops_the_whole_ibft_when_two_targets_share_an_index() {
+    if !linux_vm::available_or_skip("linux_drops_the_whole_ibft_when_two_targets_share_an_index") {
+        return;
+    }
+    let mut table = std::fs::read(build_table(
+        "two-nics-two-targets.toml",
+        "before-duplicate-index",
+    ))
+    .unwrap();
+    let target1 = usize::from(u16::from_le_bytes([table[0x30 + 16], table[0x30 + 17]]));
+    assert_eq!(table[target1], 4, "target 1 is a target structure");
+    assert_eq!(table[target1 + 4], 1, "target 1 has index 1");
+    table[target1 + 4] = 0;
+    let patched = Path::new(env!("CARGO_TARGET_TMPDIR")).join("duplicate-target-index.bin");
+    std::fs::write(&patched, &table).unwrap();
+
+    // iscsi_ibft's init fails (ENOMEM after the sysfs clash) and nothing stays registered.
+    match linux_vm::read_ibft_sysfs(&patched) {
+        Err(VmError::ModuleFailed { module, log }) => {
+            assert_eq!(module, "iscsi_ibft");
+            assert!(
+                log.contains("cannot create duplicate filename '/firmware/ibft/target0'"),
+                "{log}"
+            );
+        }
+        other => panic!("expected iscsi_ibft to refuse the table, got {other:?}"),
+    }
 }

@@ -19,6 +19,14 @@ struct Options {
     lun_mib: u64,
 }
 
+/// The 1-minute load average, to show how busy the machine was while measuring.
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|l| l.split_whitespace().next().map(str::to_string))
+        .unwrap_or_else(|| "unknown".into())
+}
+
 fn parse_options(args: &[String]) -> Result<Options, String> {
     let mut o = Options {
         seconds: 5,
@@ -73,6 +81,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
         o.lun_mib
     );
 
+    let load_before = load_average();
     let mut rows = Vec::new();
     for &(block, block_name) in BLOCK_SIZES {
         for &depth in QUEUE_DEPTHS {
@@ -99,7 +108,8 @@ pub fn run(args: &[String]) -> Result<(), String> {
     }
     drop(tgtd);
 
-    let report = render(&o, &rows, &ours_bin);
+    let load = (load_before, load_average());
+    let report = render(&o, &rows, &ours_bin, &load);
     let path = crate::workspace_root().join("docs/BENCHMARKS.md");
     std::fs::create_dir_all(path.parent().unwrap_or(Path::new(".")))
         .and_then(|()| std::fs::write(&path, &report))
@@ -276,7 +286,7 @@ fn cpu_model() -> String {
         .unwrap_or_else(|| "unknown".into())
 }
 
-fn render(o: &Options, rows: &[Row], ours_bin: &Path) -> String {
+fn render(o: &Options, rows: &[Row], ours_bin: &Path, load: &(String, String)) -> String {
     let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
     let dpkg = |p: &str| command_output("dpkg-query", &["-W", "-f=${Version}", p]);
     let mut s = String::new();
@@ -317,6 +327,11 @@ fn render(o: &Options, rows: &[Row], ours_bin: &Path) -> String {
         cores
     );
     let _ = writeln!(s, "- Kernel: {}", command_output("uname", &["-sr"]));
+    let _ = writeln!(
+        s,
+        "- Load average (1 min) before / after: {} / {}",
+        load.0, load.1
+    );
     let _ = writeln!(s, "- tgt: {}", dpkg("tgt"));
     let _ = writeln!(s, "- libiscsi-bin: {}", dpkg("libiscsi-bin"));
     let _ = writeln!(s, "- rustc: {}", command_output("rustc", &["-V"]));

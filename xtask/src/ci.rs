@@ -71,10 +71,38 @@ fn fuzz_has_targets() -> bool {
         .unwrap_or(false)
 }
 
+/// `git status --porcelain` of the workspace, or `None` outside a git checkout.
+fn tree_status() -> Option<String> {
+    let out = Command::new("git")
+        .args(["status", "--porcelain", "--untracked-files=no"])
+        .current_dir(crate::workspace_root())
+        .output()
+        .ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// Fails when the checks changed tracked files (a test rewriting a fixture or a lock file).
+fn tree_unchanged(before: Option<&str>) -> Result<(), String> {
+    match (before, tree_status()) {
+        (Some(before), Some(after)) if before != after => Err(format!(
+            "the checks changed tracked files:\n{}",
+            after
+                .lines()
+                .filter(|l| !before.lines().any(|b| b == *l))
+                .collect::<Vec<_>>()
+                .join("\n")
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// Runs every step (a failure does not hide the results of later ones), prints the summary, and
 /// fails if any step failed.
 pub fn run() -> Result<(), String> {
     let started = Instant::now();
+    let before = tree_status();
     let mut results: Vec<(&str, Duration, Result<(), String>)> = Vec::new();
     for mut step in steps() {
         eprintln!("\n==> {}", step.name);
@@ -82,6 +110,9 @@ pub fn run() -> Result<(), String> {
         let outcome = crate::run_with(&mut step.command);
         results.push((step.name, t.elapsed(), outcome));
     }
+    let t = Instant::now();
+    let outcome = tree_unchanged(before.as_deref());
+    results.push(("tracked files unchanged", t.elapsed(), outcome));
     eprintln!("\n==> summary");
     for (name, took, outcome) in &results {
         let verdict = if outcome.is_ok() { "ok" } else { "FAILED" };

@@ -3,12 +3,14 @@
 //! payload, and that the payload found a correct iBFT.
 //!
 //! The disk is a GPT image with an EFI system partition holding `ibft-payload` as
-//! `\EFI\BOOT\BOOTX64.EFI`. With `--backend ram` (the default) the app serves that image from
+//! `\EFI\BOOT\BOOTX64.EFI`. With `--backend ram` the app serves that image from
 //! memory (`ram-disk = \disk.img`), which proves Block I/O, partition/FAT binding, the iBFT
-//! install and the chain-load without a target. `--backend iscsi` exports the image with tgtd
-//! on 127.0.0.1 and a free port (the guest reaches it as 10.0.3.2) and the app logs in to it.
+//! install and the chain-load without a target. `--backend iscsi` (the default) exports the
+//! image with tgtd on 127.0.0.1 and a free port (the guest reaches it as 10.0.3.2) and the app
+//! logs in to it: the real sanboot.
 //!
-//! Options: `--backend ram|iscsi`, `--timeout SECONDS` (default 120), `--keep` (leave the work
+//! Options: `--backend iscsi|ram` (default iscsi), `--scenario NAME`, `--timeout SECONDS` (default
+//! 120), `--keep` (leave the work
 //! directory for inspection).
 
 use std::fs;
@@ -29,6 +31,11 @@ const SLOT1: u8 = 9;
 /// A fixed SMBIOS UUID so the derived initiator name is known.
 const UUID: &str = "8f3c1a52-7d0e-4b6a-9c21-5e4f0a1b2c3d";
 const TARGET_IQN: &str = "iqn.2026-11.org.iscsi-boot:e2e";
+/// Mutual CHAP on the tgtd target (secrets of 12+ characters, as the Microsoft initiator wants).
+const CHAP_USER: &str = "sanboot-host";
+const CHAP_SECRET: &str = "host-secret-0123";
+const MUTUAL_USER: &str = "sanboot-target";
+const MUTUAL_SECRET: &str = "target-secret-4567";
 
 /// Disk image geometry: 32 MiB, one partition from sector 2048 to the last usable one.
 const DISK_BYTES: u64 = 32 << 20;
@@ -50,7 +57,7 @@ struct Options {
 
 fn parse_options(args: &[String]) -> Result<Options, String> {
     let mut opts = Options {
-        backend: Backend::Ram,
+        backend: Backend::Iscsi,
         timeout: Duration::from_secs(120),
         keep: false,
         scenario: None,
@@ -104,19 +111,20 @@ pub fn run(args: &[String]) -> Result<(), String> {
     let target_dir = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| root.join("target"));
-    crate::run(
-        "cargo",
-        &[
-            "build",
-            "--release",
-            "--target",
-            "x86_64-unknown-uefi",
-            "-p",
-            "uefi-sanboot",
-            "-p",
-            "ibft-payload",
-        ],
-    )?;
+    let mut build = vec![
+        "build",
+        "--release",
+        "--target",
+        "x86_64-unknown-uefi",
+        "-p",
+        "uefi-sanboot",
+        "-p",
+        "ibft-payload",
+    ];
+    if opts.backend == Backend::Iscsi {
+        build.extend(["--features", "uefi-sanboot/iscsi"]);
+    }
+    crate::run("cargo", &build)?;
     let efi_dir = target_dir.join("x86_64-unknown-uefi/release");
     let sanboot = efi_dir.join("uefi-sanboot.efi");
     let payload = efi_dir.join("ibft-payload.efi");
@@ -147,7 +155,10 @@ pub fn run(args: &[String]) -> Result<(), String> {
             portal_port: 3260,
             lun: 0,
             disk_conf: "ram-disk = \\disk.img\n".into(),
+            chap_line: "sanboot: ibft:   chap type 0 name - secret - reverse name - secret -"
+                .into(),
             disk_line: "sanboot: disk: RAM disk from \\disk.img: 65536 blocks of 512 bytes".into(),
+            dead_port: None,
         },
         Backend::Iscsi => {
             let tgtd = Tgtd::start(&work, &image)?;
@@ -157,7 +168,16 @@ pub fn run(args: &[String]) -> Result<(), String> {
                 root_path: format!("iscsi:10.0.3.2::{port}:1:{TARGET_IQN}"),
                 portal_port: port,
                 lun: 1,
-                disk_conf: String::new(),
+                disk_conf: format!(
+                    "chap-user = {CHAP_USER}\nchap-secret = {CHAP_SECRET}\n\
+                     mutual-chap-user = {MUTUAL_USER}\nmutual-chap-secret = {MUTUAL_SECRET}\n"
+                ),
+                chap_line: format!(
+                    "sanboot: ibft:   chap type 2 name {CHAP_USER} secret ({} chars) reverse name {MUTUAL_USER} secret ({} chars)",
+                    CHAP_SECRET.len(),
+                    MUTUAL_SECRET.len()
+                ),
+                dead_port: Some(free_port()?),
                 disk_line: format!(
                     "sanboot: disk: iSCSI 10.0.3.2:{port} lun 1 {TARGET_IQN} via port1: 65536 blocks of 512 bytes"
                 ),
@@ -167,10 +187,10 @@ pub fn run(args: &[String]) -> Result<(), String> {
 
     let mut result = Ok(());
     for scenario in SCENARIOS {
-        if let Some(only) = &opts.scenario {
-            if only != scenario.name {
-                continue;
-            }
+        if let Some(only) = &opts.scenario
+            && only != scenario.name
+        {
+            continue;
         }
         result = run_scenario(&work, &esp, &setup, scenario, opts.timeout);
         if result.is_err() {
@@ -194,6 +214,8 @@ struct Scenario {
     expected: fn(&Setup) -> Vec<String>,
     /// A line prefix that must not appear at all.
     forbidden: Option<&'static str>,
+    /// A primary root path to a port nobody listens on comes before the real one (iSCSI only).
+    dead_primary: bool,
 }
 
 const SCENARIOS: &[Scenario] = &[
@@ -202,12 +224,21 @@ const SCENARIOS: &[Scenario] = &[
         extra_conf: "boot-args = e2e-args console=ttyS0\n",
         expected: expected_boot,
         forbidden: Some("sanboot: FAILED"),
+        dead_primary: false,
     },
     Scenario {
         name: "missing-boot-file",
         extra_conf: "boot-file = \\EFI\\missing.efi\nkeep-san = no\n",
         expected: expected_missing_boot_file,
         forbidden: Some("IBFT-"),
+        dead_primary: false,
+    },
+    Scenario {
+        name: "failover",
+        extra_conf: "",
+        expected: expected_failover,
+        forbidden: Some("sanboot: FAILED"),
+        dead_primary: true,
     },
 ];
 
@@ -223,6 +254,10 @@ struct Setup {
     disk_conf: String,
     /// The expected `disk` stage line.
     disk_line: String,
+    /// The expected CHAP line of the iBFT dump.
+    chap_line: String,
+    /// A host port nobody listens on (iSCSI backend), for the failover scenario.
+    dead_port: Option<u16>,
 }
 
 fn run_scenario(
@@ -232,10 +267,23 @@ fn run_scenario(
     scenario: &Scenario,
     timeout: Duration,
 ) -> Result<(), String> {
+    if scenario.dead_primary && setup.dead_port.is_none() {
+        eprintln!(
+            "e2e: scenario {} needs the iSCSI backend; skipped",
+            scenario.name
+        );
+        return Ok(());
+    }
     eprintln!("e2e: scenario {}", scenario.name);
+    let primary = match setup.dead_port {
+        Some(dead) if scenario.dead_primary => {
+            format!("root-path = iscsi:10.0.3.2::{dead}:1:{TARGET_IQN}\n")
+        }
+        _ => String::new(),
+    };
     let conf = format!(
         "# written by cargo xtask e2e, scenario {}\n\
-         root-path = {}\n\
+         {primary}root-path = {}\n\
          nic = {MAC1}\n\
          ibft-nics = all\n\
          {}{}",
@@ -366,6 +414,9 @@ fn boot(esp: &Path, vars: &Path, log: &Path, timeout: Duration) -> Result<&'stat
         "user,id=n1,net=10.0.3.0/24",
         "-device",
         &format!("virtio-net-pci,netdev=n1,mac={MAC1},addr={SLOT1:#x},romfile="),
+        // EFI_RNG_PROTOCOL for the mutual-CHAP challenge, as on real servers.
+        "-device",
+        "virtio-rng-pci",
         "-serial",
         &log_arg,
         "-monitor",
@@ -467,6 +518,7 @@ fn expected_boot(setup: &Setup) -> Vec<String> {
         "sanboot: ibft: target0 @".into(),
         format!("sanboot: ibft:   name {TARGET_IQN}"),
         format!("sanboot: ibft:   address 10.0.3.2 port {port} lun {lun} nic 1"),
+        setup.chap_line.clone(),
         "sanboot: boot: starting \\EFI\\BOOT\\BOOTX64.EFI".into(),
         format!("IBFT-OK nics=2 targets=1 boot-mac={MAC1} boot-pci=00:{SLOT1:02x}.0 target-nic=1"),
         "PAYLOAD-ARGS e2e-args console=ttyS0".into(),
@@ -492,12 +544,40 @@ fn expected_missing_boot_file(_: &Setup) -> Vec<String> {
     ]
 }
 
+/// Scenario `failover`: the primary target's portal refuses connections, so sanboot logs in
+/// to the secondary, and the iBFT lists both with the secondary boot-selected.
+fn expected_failover(setup: &Setup) -> Vec<String> {
+    let dead = setup.dead_port.unwrap_or_default();
+    vec![
+        format!("sanboot: disk: target0 via port1 {MAC1}: login to 10.0.3.2:{dead}"),
+        setup.disk_line.clone(),
+        "sanboot: ibft: target0 @".into(),
+        format!("sanboot: ibft:   address 10.0.3.2 port {dead} lun 1 nic 1"),
+        "sanboot: ibft: target1 @0x".into(),
+        format!(
+            "sanboot: ibft:   address 10.0.3.2 port {} lun 1 nic 1",
+            setup.portal_port
+        ),
+        "sanboot: boot: starting".into(),
+        format!("IBFT-OK nics=2 targets=2 boot-mac={MAC1} boot-pci=00:{SLOT1:02x}.0 target-nic=1"),
+        "PAYLOAD-DONE".into(),
+    ]
+}
+
+/// A port on 127.0.0.1 that nothing listens on (bound, then released).
+fn free_port() -> Result<u16, String> {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .map_err(|e| format!("no free port: {e}"))
+}
+
 /// Checks that every expected line prefix appears, in order, and that `forbidden` does not.
 fn check_log(text: &str, expected: &[String], forbidden: Option<&str>) -> Result<(), String> {
-    if let Some(bad) = forbidden {
-        if let Some(line) = text.lines().find(|l| l.trim_start().starts_with(bad)) {
-            return Err(format!("e2e failed: unexpected line {line:?}"));
-        }
+    if let Some(bad) = forbidden
+        && let Some(line) = text.lines().find(|l| l.trim_start().starts_with(bad))
+    {
+        return Err(format!("e2e failed: unexpected line {line:?}"));
     }
     let mut lines = text.lines();
     for want in expected {
@@ -515,7 +595,7 @@ fn check_log(text: &str, expected: &[String], forbidden: Option<&str>) -> Result
 }
 
 /// A `tgtd` exporting one image as LUN 1 of `TARGET_IQN` on 127.0.0.1 and a free port, with
-/// its own control port; stopped (by its process id) when dropped.
+/// mutual CHAP and its own control port; stopped (by its process id) when dropped.
 struct Tgtd {
     child: std::process::Child,
     port: u16,
@@ -528,10 +608,7 @@ impl Tgtd {
                 return Err(format!("{tool} not found: run `cargo xtask setup`"));
             }
         }
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .map_err(|e| format!("no free port: {e}"))?
-            .port();
+        let port = free_port()?;
         // A control port derived from the portal's, so parallel runs do not share one.
         let control = (u32::from(port) % 30_000 + 1_000).to_string();
         let log = fs::File::create(work.join("tgtd.log")).map_err(|e| e.to_string())?;
@@ -580,7 +657,36 @@ impl Tgtd {
         tgtadm(&[
             "--op", "bind", "--mode", "target", "--tid", "1", "-I", "ALL",
         ])?;
-        eprintln!("e2e: tgtd exports {img} as {TARGET_IQN} LUN 1 on 127.0.0.1:{port}");
+        // Mutual CHAP: the initiator must log in as CHAP_USER; the target answers as MUTUAL_USER.
+        for (user, secret) in [(CHAP_USER, CHAP_SECRET), (MUTUAL_USER, MUTUAL_SECRET)] {
+            tgtadm(&[
+                "--op",
+                "new",
+                "--mode",
+                "account",
+                "--user",
+                user,
+                "--password",
+                secret,
+            ])?;
+        }
+        tgtadm(&[
+            "--op", "bind", "--mode", "account", "--tid", "1", "--user", CHAP_USER,
+        ])?;
+        tgtadm(&[
+            "--op",
+            "bind",
+            "--mode",
+            "account",
+            "--tid",
+            "1",
+            "--user",
+            MUTUAL_USER,
+            "--outgoing",
+        ])?;
+        eprintln!(
+            "e2e: tgtd exports {img} as {TARGET_IQN} LUN 1 on 127.0.0.1:{port} (mutual CHAP)"
+        );
         Ok(tgtd)
     }
 }
@@ -609,6 +715,8 @@ mod tests {
             lun: 0,
             disk_conf: String::new(),
             disk_line: "sanboot: disk: RAM disk".into(),
+            chap_line: String::new(),
+            dead_port: None,
         };
         let want = expected_boot(&setup);
         assert!(check_log(&want.join("\n"), &want, Some("sanboot: FAILED")).is_ok());

@@ -14,6 +14,8 @@ pub struct LunInfo {
     pub revision: String,
     /// Unit serial number (VPD page 0x80), when the target reports one.
     pub serial: Option<String>,
+    /// Device identifiers (VPD page 0x83) as text: `naa.…`, `eui.…`, `t10.…`, ….
+    pub identifiers: Vec<String>,
     /// Logical block size in bytes.
     pub block_size: u32,
     /// Number of logical blocks.
@@ -75,6 +77,7 @@ impl MemDevice {
                 product: "MEM".into(),
                 revision: "1".into(),
                 serial: None,
+                identifiers: Vec::new(),
                 block_size,
                 blocks,
                 luns: vec![0],
@@ -87,7 +90,7 @@ impl MemDevice {
     fn range(&self, lba: u64, len: usize) -> Result<std::ops::Range<usize>, Failure> {
         let start = (lba * u64::from(self.info.block_size)) as usize;
         let end = start + len;
-        if end > self.bytes.len() || len % self.info.block_size as usize != 0 {
+        if end > self.bytes.len() || !len.is_multiple_of(self.info.block_size as usize) {
             return Err(Failure::new(
                 super::failure::Cause::Scsi,
                 "LBA out of range",

@@ -10,7 +10,10 @@ use super::opts::{DigestChoice, SessionArgs};
 use initiator::addr::{Host, Portal, TargetAddress, percent_decode};
 use initiator::driver::{Buffers, Client, ClientConfig};
 use initiator::error::{ConnectionFailure, Error, LoginError};
+use initiator::scsi::cdb::vpd;
+use initiator::scsi::{Designators, UnitSerialNumber};
 use initiator::session::{Chap, MutualChap, Params, SessionConfig};
+use initiator::transport::Connector;
 use netstack_adapter::std_tcp::StdConnector;
 use std::io::Read;
 use std::net::{SocketAddr, ToSocketAddrs};
@@ -23,6 +26,29 @@ const RX_BYTES: usize = 256 << 10;
 
 /// Transmit buffer: Data-Out PDUs are cut to fit it.
 const TX_BYTES: usize = 256 << 10;
+
+/// The unit serial number (VPD page 0x80) and device identifiers (page 0x83) as text; a page
+/// the LU does not support (CHECK CONDITION) or cannot be parsed is left out.
+fn identity<C: Connector>(
+    client: &mut Client<'_, '_, C>,
+) -> Result<(Option<String>, Vec<String>), Error> {
+    let mut page = vec![0u8; 1024];
+    let serial = match client.inquiry_vpd(vpd::UNIT_SERIAL_NUMBER, &mut page) {
+        Ok(n) => UnitSerialNumber::parse(&page[..n])
+            .ok()
+            .map(|s| String::from_utf8_lossy(s.serial()).into_owned()),
+        Err(Error::CheckCondition(_)) => None,
+        Err(e) => return Err(e),
+    };
+    let identifiers = match client.inquiry_vpd(vpd::DEVICE_IDENTIFICATION, &mut page) {
+        Ok(n) => Designators::parse(&page[..n])
+            .map(|ds| ds.map(|d| d.to_string()).collect())
+            .unwrap_or_default(),
+        Err(Error::CheckCondition(_)) => Vec::new(),
+        Err(e) => return Err(e),
+    };
+    Ok((serial, identifiers))
+}
 
 /// Logs in to `target` and returns its LUN, ready for I/O with `queue_depth` commands in flight.
 pub fn open(
@@ -52,7 +78,8 @@ pub fn open(
         None => None,
     };
     let mut config = session_config(session, Some(target_name), url_user, url_secret)?;
-    config.queue_depth = u16::try_from(queue_depth.clamp(1, 64)).unwrap_or(8);
+    let most = u32::try_from(initiator::session::MAX_TASKS).unwrap_or(32);
+    config.queue_depth = u16::try_from(queue_depth.clamp(1, most)).unwrap_or(8);
     let mut client_config = ClientConfig::new(portal, config);
     client_config.lun = lun;
     client_config.max_request_bytes = REQUEST_BYTES;
@@ -67,6 +94,7 @@ pub fn open(
         .map_err(|e| classify(e, &where_))?;
     check_digests(&client, session)?;
     let inquiry = client.inquiry().map_err(|e| classify(e, &where_))?;
+    let (serial, identifiers) = identity(&mut client).map_err(|e| classify(e, &where_))?;
     let capacity = client.read_capacity().map_err(|e| classify(e, &where_))?;
     let mut fields = [0u64; 64];
     let count = client
@@ -80,7 +108,8 @@ pub fn open(
         vendor: inquiry.vendor_str().to_owned(),
         product: inquiry.product_str().to_owned(),
         revision: inquiry.revision_str().to_owned(),
-        serial: None,
+        serial,
+        identifiers,
         block_size: capacity.block_size,
         blocks: capacity.blocks(),
         luns,

@@ -5,20 +5,29 @@
 //! smoltcp-tap --tap tap0 --ip 10.77.0.2/24 --target iscsi://10.77.0.1/iqn.2026-11.test:disk/1 \
 //!     --blocks 2048 --output disk.img
 //! ```
-//! It configures the port (static or DHCP), prints the NIC value the iBFT would record, opens
-//! the TCP connection to the target portal and reports how long each step took.
+//! It configures the port (static or DHCP), prints the NIC value the iBFT would record, logs in
+//! to the target (CHAP from the URL's `user%password@`), reads the blocks into the output file
+//! and reports the throughput. With `--dhcp` and no `--target`, the root path from DHCP option
+//! 17 names the target, as in a sanboot (`tests/netns_dhcp_boot.rs` runs exactly that against
+//! dnsmasq and tgtd in a network namespace).
+//!
+//! The TAP device must exist: the program opens it, it does not create it.
 
 mod clock;
-mod portal;
 
 use clap::Parser;
+use initiator::addr::{Host, TargetAddress, percent_decode};
+use initiator::driver::{Buffers, Client, ClientConfig};
+use initiator::session::config::StandardChap;
+use initiator::session::{Chap, SessionConfig};
 use initiator::transport::Connector;
 use netstack_adapter::buffers::{RECOMMENDED_RX_BUFFER, RECOMMENDED_TX_BUFFER};
 use netstack_adapter::{
-    NicAddress, Port, PortConfig, PortSettings, PortStorage, StaticConfig, TcpBuffers,
+    IpCidr, Port, PortConfig, PortSettings, PortStorage, StaticConfig, TcpBuffers,
 };
 use smoltcp::phy::{Medium, TunTapInterface};
-use std::net::IpAddr;
+use std::io::Write;
+use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -57,7 +66,16 @@ struct Args {
     /// Seconds to wait for DHCP or the TCP connection.
     #[arg(long, default_value_t = 15)]
     timeout: u64,
+    /// Our iSCSI name.
+    #[arg(long, default_value = "iqn.2026-11.org.example.iscsi-boot:smoltcp-tap")]
+    initiator_name: String,
 }
+
+/// Initiator session id: random-qualifier format (type 01b), fixed per program.
+const ISID: [u8; 6] = [0x40, 0x00, 0x5e, 0x7a, 0x00, 0x01];
+
+/// Blocks read per request to the driver (it splits and pipelines further).
+const CHUNK_BYTES: u64 = 4 << 20;
 
 fn main() -> ExitCode {
     match run(Args::parse()) {
@@ -82,13 +100,13 @@ fn parse_mac(s: &str) -> Result<[u8; 6], String> {
     Ok(mac)
 }
 
-fn parse_cidr(s: &str) -> Result<NicAddress, String> {
+fn parse_cidr(s: &str) -> Result<IpCidr, String> {
     let (ip, prefix) = s
         .split_once('/')
         .ok_or_else(|| format!("`{s}` needs a /prefix"))?;
-    Ok(NicAddress {
-        ip: ip.parse().map_err(|_| format!("bad address `{ip}`"))?,
-        prefix_len: prefix
+    Ok(IpCidr {
+        addr: ip.parse().map_err(|_| format!("bad address `{ip}`"))?,
+        prefix: prefix
             .parse()
             .map_err(|_| format!("bad prefix `{prefix}`"))?,
     })
@@ -101,14 +119,11 @@ fn print_nic(cfg: &PortConfig) {
     let opt = |ip: Option<IpAddr>| ip.map_or("-".to_string(), |ip| ip.to_string());
     println!("nic.mac: {mac}");
     match nic.pci {
-        Some(p) => println!(
-            "nic.pci: {:04x}:{:02x}:{:02x}.{}",
-            p.segment, p.bus, p.device, p.function
-        ),
+        Some(p) => println!("nic.pci: {p}"),
         None => println!("nic.pci: -"),
     }
     match nic.address {
-        Some(a) => println!("nic.address: {}/{}", a.ip, a.prefix_len),
+        Some(a) => println!("nic.address: {}/{}", a.addr, a.prefix),
         None => println!("nic.address: -"),
     }
     println!("nic.gateway: {}", opt(nic.gateway));
@@ -164,21 +179,86 @@ fn run(args: Args) -> Result<(), String> {
         (None, Some(root)) => root.to_string(),
         (None, None) => return Err("no --target and no root path from DHCP".into()),
     };
-    let portal = portal::portal(&target)?;
-    let transport = connector
-        .connect(portal, configured + timeout)
-        .map_err(|e| format!("connecting to {portal}: {e}"))?;
-    let connected = connector.now();
+    let address = TargetAddress::parse(&target).map_err(|e| format!("target `{target}`: {e}"))?;
+    let ip = match address.host {
+        Host::Ip(ip) => ip,
+        Host::Name(name) => return Err(format!("`{name}`: host names are not resolved")),
+    };
+    let portal = SocketAddr::new(ip, address.port);
+    let lun = address
+        .lun
+        .number()
+        .ok_or("only single-level LUNs (0..=16383) are supported")?;
+    let mut session = SessionConfig::new(&args.initiator_name, address.target_name, ISID);
+    let mut secret_buf = [0u8; 256];
+    if let Some(credentials) = address.credentials {
+        let password = credentials.password.ok_or("CHAP user without password")?;
+        let secret = percent_decode(password, &mut secret_buf).map_err(|e| e.to_string())?;
+        session.chap = Some(Chap {
+            user: credentials.user,
+            secret: secret.as_bytes(),
+            mutual: None,
+            required: true,
+            algorithms: &[7, 6, 5],
+            digest: &StandardChap,
+        });
+    }
+    let mut config = ClientConfig::new(portal, session);
+    config.lun = lun;
+    config.connect_timeout = timeout;
+    let (mut pdu_rx, mut pdu_tx) = (vec![0u8; 256 << 10], vec![0u8; 64 << 10]);
+    let buffers = Buffers {
+        rx: &mut pdu_rx,
+        tx: &mut pdu_tx,
+    };
+    let mut client =
+        Client::connect(connector, &config, buffers).map_err(|e| format!("{portal}: {e}"))?;
+    let logged_in = connector.now();
     println!(
-        "connected to {portal} in {:.3} s",
-        connected
+        "logged in to {} LUN {lun} at {portal} in {:.3} s",
+        address.target_name,
+        logged_in
             .saturating_duration_since(configured)
             .as_secs_f64()
     );
-    drop(transport);
+    let capacity = client.read_capacity().map_err(|e| e.to_string())?;
+    println!(
+        "capacity: {} blocks of {} bytes",
+        capacity.blocks(),
+        capacity.block_size
+    );
+    let block = u64::from(capacity.block_size);
+    let end = args
+        .lba
+        .checked_add(args.blocks)
+        .filter(|&end| end <= capacity.blocks())
+        .ok_or("the range goes past the end of the LUN")?;
+    let mut out = match &args.output {
+        Some(path) => Some(std::fs::File::create(path).map_err(|e| format!("{path:?}: {e}"))?),
+        None => None,
+    };
+    let per_chunk = (CHUNK_BYTES / block).max(1);
+    let mut buf = vec![0u8; (per_chunk * block) as usize];
+    let started = std::time::Instant::now();
+    let mut lba = args.lba;
+    while lba < end {
+        let n = per_chunk.min(end - lba);
+        let chunk = &mut buf[..(n * block) as usize];
+        client
+            .read(lba, chunk)
+            .map_err(|e| format!("read at LBA {lba}: {e}"))?;
+        if let Some(out) = &mut out {
+            out.write_all(chunk).map_err(|e| e.to_string())?;
+        }
+        lba += n;
+    }
+    let secs = started.elapsed().as_secs_f64();
+    let bytes = args.blocks * block;
+    println!(
+        "read {bytes} bytes in {secs:.3} s: {:.1} MB/s",
+        bytes as f64 / secs.max(1e-9) / 1e6
+    );
+    client.logout().map_err(|e| e.to_string())?;
     port.poll();
-    Err(format!(
-        "reading {} blocks at LBA {} into {:?}: the initiator's driver is not available yet",
-        args.blocks, args.lba, args.output
-    ))
+    Ok(())
 }

@@ -16,7 +16,7 @@
 //!     NicConfig { mac: [2, 0, 0, 0, 0, 2], ..Default::default() },
 //! ];
 //! let mut buf = [0u8; 1024];
-//! let built = build(&cfg, "iqn.2026-11.org.example:host", &ports, 1, &mut buf).unwrap();
+//! let built = build(&cfg, "iqn.2026-11.org.example:host", &ports, 1, 0, &mut buf).unwrap();
 //! let table = ibft::Table::parse(&buf[..built.len]).unwrap();
 //! assert_eq!(table.nics().count(), 2);
 //! assert_eq!(table.targets().next().unwrap().nic, 1);
@@ -32,6 +32,8 @@ pub enum TableError {
     SanPort,
     /// The configuration has no root path.
     NoTarget,
+    /// The booted target index is not one of the root paths.
+    BootTarget,
     /// The builder refused the contents (duplicate MAC/PCI, string too long, buffer too small…).
     Build(ibft::BuildError),
 }
@@ -41,6 +43,7 @@ impl core::fmt::Display for TableError {
         match self {
             Self::SanPort => f.write_str("the SAN port is not among the ports"),
             Self::NoTarget => f.write_str("no root-path"),
+            Self::BootTarget => f.write_str("the booted target is not among the root paths"),
             Self::Build(e) => write!(f, "{e}"),
         }
     }
@@ -64,12 +67,14 @@ pub struct Built {
 }
 
 /// Builds the table into `buf`. `ports` are all the machine's ports in firmware order, each
-/// exactly as configured; `san_port` indexes the one carrying the session.
+/// exactly as configured; `san_port` indexes the one carrying the session; `boot_target`
+/// indexes the root path that was logged in to (0 = primary), whose record is boot-selected.
 pub fn build(
     cfg: &Config<'_>,
     initiator_name: &str,
     ports: &[NicConfig<'_>],
     san_port: usize,
+    boot_target: usize,
     buf: &mut [u8],
 ) -> Result<Built, TableError> {
     let san = ports.get(san_port).ok_or(TableError::SanPort)?;
@@ -102,13 +107,15 @@ pub fn build(
             user: cfg.mutual_chap.user.unwrap_or(rp.target),
             secret,
         });
-        // The primary target is the one booted from.
-        target.boot = i == 0;
+        target.boot = i == boot_target;
         builder.add_target(target)?;
         any = true;
     }
     if !any {
         return Err(TableError::NoTarget);
+    }
+    if boot_target >= cfg.root_paths().count() {
+        return Err(TableError::BootTarget);
     }
     let len = builder.emit(buf)?;
     Ok(Built {
@@ -166,7 +173,7 @@ mod tests {
     fn san_only_lists_the_san_port_with_its_own_values() {
         let cfg = Config::from_file(CONF).unwrap();
         let mut buf = [0u8; 2048];
-        let built = build(&cfg, "iqn.i", &ports(), 1, &mut buf).unwrap();
+        let built = build(&cfg, "iqn.i", &ports(), 1, 0, &mut buf).unwrap();
         assert_eq!(built.san_record, 0);
         let t = Table::parse(&buf[..built.len]).unwrap();
         let nics: Vec<_> = t.nics().collect();
@@ -198,7 +205,7 @@ mod tests {
         );
         let cfg = Config::from_file(&text).unwrap();
         let mut buf = [0u8; 2048];
-        let built = build(&cfg, "iqn.i", &ports(), 1, &mut buf).unwrap();
+        let built = build(&cfg, "iqn.i", &ports(), 1, 0, &mut buf).unwrap();
         assert_eq!(built.san_record, 1);
         let t = Table::parse(&buf[..built.len]).unwrap();
         let nics: Vec<_> = t.nics().collect();
@@ -209,6 +216,19 @@ mod tests {
         assert_eq!(targets.len(), 2);
         assert!(targets.iter().all(|t| t.nic == 1));
         assert_eq!(targets[1].name, "iqn.2026-11.org.example:mirror");
+        assert_ne!(targets[0].flags & ibft::flags::BOOT_SELECTED, 0);
+        assert_eq!(targets[1].flags & ibft::flags::BOOT_SELECTED, 0);
+
+        // Booted from the secondary after the primary failed: only it is boot-selected.
+        let built = build(&cfg, "iqn.i", &ports(), 1, 1, &mut buf).unwrap();
+        let t = Table::parse(&buf[..built.len]).unwrap();
+        let targets: Vec<_> = t.targets().collect();
+        assert_eq!(targets[0].flags & ibft::flags::BOOT_SELECTED, 0);
+        assert_ne!(targets[1].flags & ibft::flags::BOOT_SELECTED, 0);
+        assert_eq!(
+            build(&cfg, "iqn.i", &ports(), 1, 2, &mut buf),
+            Err(TableError::BootTarget)
+        );
     }
 
     #[test]
@@ -216,23 +236,23 @@ mod tests {
         let cfg = Config::from_file(CONF).unwrap();
         let mut buf = [0u8; 2048];
         assert_eq!(
-            build(&cfg, "iqn.i", &ports(), 2, &mut buf),
+            build(&cfg, "iqn.i", &ports(), 2, 0, &mut buf),
             Err(TableError::SanPort)
         );
         let empty = Config::from_file("").unwrap();
         assert_eq!(
-            build(&empty, "iqn.i", &ports(), 0, &mut buf),
+            build(&empty, "iqn.i", &ports(), 0, 0, &mut buf),
             Err(TableError::NoTarget)
         );
         let same_mac = [ports()[0], ports()[0]];
         let text = format!("{CONF}ibft-nics = all\n");
         let all = Config::from_file(&text).unwrap();
         assert!(matches!(
-            build(&all, "iqn.i", &same_mac, 0, &mut buf),
+            build(&all, "iqn.i", &same_mac, 0, 0, &mut buf),
             Err(TableError::Build(_))
         ));
         assert!(matches!(
-            build(&cfg, "iqn.i", &ports(), 0, &mut buf[..100]),
+            build(&cfg, "iqn.i", &ports(), 0, 0, &mut buf[..100]),
             Err(TableError::Build(_))
         ));
     }

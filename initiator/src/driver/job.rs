@@ -2,9 +2,10 @@
 //! UNIT ATTENTION, retrying NOT READY, and recovering the connection underneath.
 
 use super::Client;
-use super::cdb::{self, CdbBuf};
-use crate::error::{Error, SenseInfo};
+use crate::error::Error;
 use crate::pdu::{ScsiResponseCode, ScsiStatus};
+use crate::scsi::cdb::{self, Cdb};
+use crate::scsi::{Sense, SenseKey};
 use crate::session::{
     Command, Completion, DataDirection, DataSink, DataSource, Event, MAX_TASKS, Residual, TaskTag,
 };
@@ -14,7 +15,7 @@ use crate::transport::Connector;
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Request {
     pub key: u32,
-    pub cdb: CdbBuf,
+    pub cdb: Cdb,
     pub data: DataDirection,
 }
 
@@ -26,8 +27,14 @@ pub(crate) trait Job {
     fn data_in(&mut self, key: u32, offset: u32, bytes: &[u8]);
     /// Data-Out for request `key`.
     fn data_out(&mut self, key: u32, offset: u32, buf: &mut [u8]);
-    /// Request `key` completed with GOOD status; returns the bytes it moved (for progress).
-    fn completed(&mut self, key: u32, residual: Residual) -> Result<u64, Error>;
+    /// Request `key` completed with GOOD status (or any status, for a [`Job::raw_status`]
+    /// job); returns the bytes it moved (for progress).
+    fn completed(&mut self, key: u32, completion: &Completion) -> Result<u64, Error>;
+    /// Whether every SCSI status is handed to [`Job::completed`] as it came, with no
+    /// UNIT ATTENTION / NOT READY / BUSY retries and no CHECK CONDITION error.
+    fn raw_status(&self) -> bool {
+        false
+    }
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -85,6 +92,11 @@ pub(crate) fn run<C: Connector, J: Job>(
     let mut done_bytes = 0u64;
     let lun = client.lun();
     let depth = usize::from(client.config.session.queue_depth.max(1)).min(MAX_TASKS);
+    // Bounds on recovery without progress: connection failures and stalled commands since the
+    // last completion.
+    let mut failures = 0u32;
+    let mut stalled = false;
+    let mut last_progress = client.connector.now();
     loop {
         // Hand out requests up to the queue depth.
         while client.session.is_logged_in() {
@@ -110,7 +122,7 @@ pub(crate) fn run<C: Connector, J: Job>(
             };
             let cmd = Command {
                 lun,
-                cdb: next.req.cdb.as_slice(),
+                cdb: next.req.cdb.as_bytes(),
                 data: next.req.data,
             };
             match client.session.submit(cmd) {
@@ -129,7 +141,18 @@ pub(crate) fn run<C: Connector, J: Job>(
         if exhausted && retry.iter().all(Option::is_none) && inflight.iter().all(Option::is_none) {
             return Ok(());
         }
-        let deadline = client.connector.now() + client.config.session.keepalive_interval;
+        let now = client.connector.now();
+        if inflight.iter().any(Option::is_some)
+            && now >= last_progress + client.config.command_timeout
+        {
+            // The target keeps the connection alive but does not finish our commands: start
+            // over on a new connection, a bounded number of times.
+            stalled = true;
+            last_progress = now;
+            client.session.connection_lost();
+        }
+        let deadline = (now + client.config.session.keepalive_interval)
+            .min(last_progress + client.config.command_timeout);
         {
             let mut router = Router {
                 job: &mut *job,
@@ -147,9 +170,18 @@ pub(crate) fn run<C: Connector, J: Job>(
                         continue; // a task of an abandoned operation
                     };
                     let Some(mut f) = slot.take() else { continue };
-                    match classify(&c) {
+                    failures = 0;
+                    stalled = false;
+                    last_progress = client.connector.now();
+                    let outcome =
+                        if job.raw_status() && c.response == ScsiResponseCode::CommandCompleted {
+                            Outcome::Good
+                        } else {
+                            classify(&c)
+                        };
+                    match outcome {
                         Outcome::Good => {
-                            done_bytes += job.completed(f.req.key, c.residual)?;
+                            done_bytes += job.completed(f.req.key, &c)?;
                             progress(done_bytes);
                         }
                         Outcome::UnitAttention(s) => {
@@ -178,7 +210,18 @@ pub(crate) fn run<C: Connector, J: Job>(
                         Outcome::Fail(e) => return Err(e),
                     }
                 }
-                Event::ConnectionFailed(why) => client.recover(why)?,
+                Event::ConnectionFailed(why) => {
+                    failures += 1;
+                    if failures > client.config.max_reconnects {
+                        return Err(if stalled {
+                            Error::Timeout
+                        } else {
+                            Error::ConnectionLost(why)
+                        });
+                    }
+                    client.recover(why)?;
+                    last_progress = client.connector.now();
+                }
                 Event::LoggedOut => {
                     return Err(Error::ConnectionLost(
                         crate::error::ConnectionFailure::DroppedByTarget,
@@ -204,8 +247,8 @@ fn park(retry: &mut [Option<InFlight>; MAX_TASKS], f: InFlight) {
 
 enum Outcome {
     Good,
-    UnitAttention(SenseInfo),
-    NotReady(SenseInfo),
+    UnitAttention(Sense),
+    NotReady(Sense),
     Busy,
     Fail(Error),
 }
@@ -216,47 +259,98 @@ fn classify(c: &Completion) -> Outcome {
     }
     match c.status {
         ScsiStatus::Good | ScsiStatus::ConditionMet => Outcome::Good,
-        ScsiStatus::CheckCondition => match SenseInfo::parse(c.sense()) {
-            Some(s) if s.key == SenseInfo::UNIT_ATTENTION => Outcome::UnitAttention(s),
-            Some(s) if s.key == SenseInfo::NOT_READY => Outcome::NotReady(s),
-            Some(s) => Outcome::Fail(Error::CheckCondition(s)),
-            None => Outcome::Fail(Error::ScsiStatus(c.status.into())),
+        // Any NOT READY is retried (after a pause) rather than only the "becoming ready"
+        // causes: an LU taken offline for a moment comes back within the retry budget.
+        ScsiStatus::CheckCondition => match Sense::parse(c.sense()) {
+            Ok(s) if s.key == SenseKey::UnitAttention => Outcome::UnitAttention(s),
+            Ok(s) if s.key == SenseKey::NotReady => Outcome::NotReady(s),
+            Ok(s) => Outcome::Fail(Error::CheckCondition(s)),
+            Err(_) => Outcome::Fail(Error::ScsiStatus(c.status.into())),
         },
         ScsiStatus::Busy | ScsiStatus::TaskSetFull => Outcome::Busy,
         other => Outcome::Fail(Error::ScsiStatus(other.into())),
     }
 }
 
-/// A single command reading into (or sending nothing from) a small buffer.
+/// Where the data of a single command comes from or goes to.
+#[derive(Debug)]
+pub enum DataBuffer<'d> {
+    /// No data phase.
+    None,
+    /// Data-In: the target fills this buffer (its length is the expected transfer length).
+    In(&'d mut [u8]),
+    /// Data-Out: these bytes are sent to the target.
+    Out(&'d [u8]),
+}
+
+impl DataBuffer<'_> {
+    fn len(&self) -> usize {
+        match self {
+            DataBuffer::None => 0,
+            DataBuffer::In(b) => b.len(),
+            DataBuffer::Out(b) => b.len(),
+        }
+    }
+}
+
+/// How a command run by [`Client::execute`](super::Client::execute) ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CommandStatus {
+    /// SCSI status (GOOD, CHECK CONDITION, BUSY, …).
+    pub status: ScsiStatus,
+    /// Parsed sense data, when the target sent any that parses.
+    pub sense: Option<Sense>,
+    /// The residual count the target reported.
+    pub residual: Residual,
+    /// Bytes actually moved: the buffer length minus an underflow residual.
+    pub transferred: usize,
+}
+
+impl CommandStatus {
+    /// GOOD (or CONDITION MET) status.
+    #[must_use]
+    pub fn is_good(&self) -> bool {
+        matches!(self.status, ScsiStatus::Good | ScsiStatus::ConditionMet)
+    }
+}
+
+/// A single command with an optional buffer.
 pub(crate) struct BufferJob<'d> {
-    cdb: CdbBuf,
-    buf: &'d mut [u8],
+    cdb: Cdb,
+    data: DataBuffer<'d>,
     issued: bool,
-    received: usize,
+    raw: bool,
+    status: Option<CommandStatus>,
 }
 
 impl<'d> BufferJob<'d> {
-    pub fn none(cdb: CdbBuf) -> BufferJob<'static> {
+    /// A command whose non-GOOD statuses are retried or turned into errors.
+    pub fn new(cdb: Cdb, data: DataBuffer<'d>) -> BufferJob<'d> {
         BufferJob {
             cdb,
-            buf: &mut [],
+            data,
             issued: false,
-            received: 0,
+            raw: false,
+            status: None,
         }
     }
 
-    pub fn read(cdb: CdbBuf, buf: &'d mut [u8]) -> BufferJob<'d> {
+    /// A command whose status is reported as it came.
+    pub fn raw(cdb: Cdb, data: DataBuffer<'d>) -> BufferJob<'d> {
         BufferJob {
-            cdb,
-            buf,
-            issued: false,
-            received: 0,
+            raw: true,
+            ..Self::new(cdb, data)
         }
+    }
+
+    /// The outcome, once the job has completed.
+    pub fn status(&self) -> Option<CommandStatus> {
+        self.status
     }
 
     /// Bytes the target actually returned (expected length minus underflow residual).
     pub fn received(&self) -> usize {
-        self.received
+        self.status.map_or(0, |s| s.transferred)
     }
 }
 
@@ -266,35 +360,55 @@ impl Job for BufferJob<'_> {
             return None;
         }
         self.issued = true;
-        let len = u32::try_from(self.buf.len()).unwrap_or(u32::MAX);
+        let len = u32::try_from(self.data.len()).unwrap_or(u32::MAX);
         Some(Request {
             key: 0,
             cdb: self.cdb,
-            data: if len == 0 {
-                DataDirection::None
-            } else {
-                DataDirection::Read(len)
+            data: match self.data {
+                DataBuffer::In(_) if len > 0 => DataDirection::Read(len),
+                DataBuffer::Out(_) if len > 0 => DataDirection::Write(len),
+                _ => DataDirection::None,
             },
         })
     }
 
     fn data_in(&mut self, _: u32, offset: u32, bytes: &[u8]) {
         let at = offset as usize;
-        if let Some(dst) = self.buf.get_mut(at..at + bytes.len()) {
+        if let DataBuffer::In(buf) = &mut self.data
+            && let Some(dst) = buf.get_mut(at..at.saturating_add(bytes.len()))
+        {
             dst.copy_from_slice(bytes);
         }
     }
 
-    fn data_out(&mut self, _: u32, _: u32, buf: &mut [u8]) {
-        buf.fill(0);
+    fn data_out(&mut self, _: u32, offset: u32, out: &mut [u8]) {
+        let at = offset as usize;
+        match &self.data {
+            DataBuffer::Out(data) => match data.get(at..at.saturating_add(out.len())) {
+                Some(src) => out.copy_from_slice(src),
+                None => out.fill(0),
+            },
+            _ => out.fill(0),
+        }
     }
 
-    fn completed(&mut self, _: u32, residual: Residual) -> Result<u64, Error> {
-        self.received = match residual {
-            Residual::Underflow(n) => self.buf.len().saturating_sub(n as usize),
-            _ => self.buf.len(),
+    fn completed(&mut self, _: u32, c: &Completion) -> Result<u64, Error> {
+        let len = self.data.len();
+        let transferred = match c.residual {
+            Residual::Underflow(n) => len.saturating_sub(n as usize),
+            _ => len,
         };
-        Ok(self.received as u64)
+        self.status = Some(CommandStatus {
+            status: c.status,
+            sense: Sense::parse(c.sense()).ok(),
+            residual: c.residual,
+            transferred,
+        });
+        Ok(transferred as u64)
+    }
+
+    fn raw_status(&self) -> bool {
+        self.raw
     }
 }
 
@@ -322,7 +436,7 @@ impl<'d> BlockJob<'d> {
         len: usize,
         data: Blocks<'d>,
     ) -> Result<Self, Error> {
-        if block_size == 0 || len % block_size as usize != 0 {
+        if block_size == 0 || !len.is_multiple_of(block_size as usize) {
             return Err(Error::Unaligned(block_size));
         }
         let chunk = (max_request / block_size).max(1) * block_size;
@@ -384,7 +498,11 @@ impl Job for BlockJob<'_> {
         let write = matches!(self.data, Blocks::Write(_));
         Some(Request {
             key,
-            cdb: cdb::read_write(write, lba, blocks),
+            cdb: if write {
+                cdb::write(lba, blocks)
+            } else {
+                cdb::read(lba, blocks)
+            },
             data: if write {
                 DataDirection::Write(bytes)
             } else {
@@ -416,8 +534,8 @@ impl Job for BlockJob<'_> {
         }
     }
 
-    fn completed(&mut self, key: u32, residual: Residual) -> Result<u64, Error> {
-        if let Residual::Underflow(_) = residual {
+    fn completed(&mut self, key: u32, c: &Completion) -> Result<u64, Error> {
+        if let Residual::Underflow(_) = c.residual {
             return Err(Error::ShortResponse);
         }
         let (start, end) = self.range(key);

@@ -17,18 +17,21 @@
 //! # Ok(()) }
 //! ```
 
-mod cdb;
+mod info;
 mod job;
 
-pub use cdb::{Capacity, Inquiry};
+pub use info::{Capacity, Inquiry};
 
 use crate::error::{ConnectionFailure, Error, LoginError};
+use crate::pdu::TmfResponse;
+use crate::scsi::{ReadCapacity10, ReadCapacity16, ReportLuns, cdb};
 use crate::session::{DataSink, DataSource, Event, Session, SessionConfig, lun_field};
 use crate::time::Instant;
 use crate::transport::{Connector, Transport};
 use core::net::SocketAddr;
 use core::time::Duration;
 use job::{BlockJob, BufferJob, Job};
+pub use job::{CommandStatus, DataBuffer};
 
 /// How the client connects, retries and splits transfers.
 #[derive(Debug, Clone, Copy)]
@@ -43,6 +46,9 @@ pub struct ClientConfig<'a> {
     pub max_request_bytes: u32,
     /// How long one TCP connect may take.
     pub connect_timeout: Duration,
+    /// Longest wait for any command of an operation to complete before the connection is
+    /// dropped and the commands re-issued on a new one (a bounded number of times).
+    pub command_timeout: Duration,
     /// Reconnect attempts after a connection failure before giving up.
     pub max_reconnects: u32,
     /// First reconnect back-off; doubles per attempt up to `max_backoff`.
@@ -60,7 +66,7 @@ pub struct ClientConfig<'a> {
 }
 
 impl<'a> ClientConfig<'a> {
-    /// Defaults: LUN 0, 256 KiB requests, 5 s connect timeout, 5 reconnects with back-off from
+    /// Defaults: LUN 0, 256 KiB requests, 5 s connect timeout, 30 s command timeout, 5 reconnects with back-off from
     /// 100 ms to 5 s, 5 redirects, 8 UNIT ATTENTIONs, 5 NOT READY retries 500 ms apart.
     #[must_use]
     pub fn new(portal: SocketAddr, session: SessionConfig<'a>) -> Self {
@@ -70,6 +76,7 @@ impl<'a> ClientConfig<'a> {
             lun: 0,
             max_request_bytes: 256 * 1024,
             connect_timeout: Duration::from_secs(5),
+            command_timeout: Duration::from_secs(30),
             max_reconnects: 5,
             initial_backoff: Duration::from_millis(100),
             max_backoff: Duration::from_secs(5),
@@ -183,46 +190,70 @@ impl<'a, 'b, C: Connector> Client<'a, 'b, C> {
 
     /// Sends TEST UNIT READY (UNIT ATTENTION absorbed, NOT READY retried).
     pub fn test_unit_ready(&mut self) -> Result<(), Error> {
-        let mut job = BufferJob::none(cdb::test_unit_ready());
-        self.run(&mut job, &mut |_| {})
+        self.command(cdb::test_unit_ready(), DataBuffer::None)
+            .map(|_| ())
     }
 
     /// Sends INQUIRY and parses the standard data.
     pub fn inquiry(&mut self) -> Result<Inquiry, Error> {
         let mut data = [0u8; 96];
-        let mut job = BufferJob::read(cdb::inquiry(96), &mut data);
+        let got = self.command(cdb::inquiry(96), DataBuffer::In(&mut data))?;
+        Inquiry::parse(&data[..got]).map_err(|_| Error::ShortResponse)
+    }
+
+    /// INQUIRY for VPD page `page` (EVPD = 1) into `buf` (at most 65535 bytes are asked for);
+    /// returns the bytes received. Parse them with [`scsi::UnitSerialNumber`] (page 0x80) or
+    /// [`scsi::Designators`] (page 0x83).
+    ///
+    /// [`scsi::UnitSerialNumber`]: crate::scsi::UnitSerialNumber
+    /// [`scsi::Designators`]: crate::scsi::Designators
+    pub fn inquiry_vpd(&mut self, page: u8, buf: &mut [u8]) -> Result<usize, Error> {
+        let alloc = u16::try_from(buf.len()).unwrap_or(u16::MAX);
+        let buf = &mut buf[..usize::from(alloc)];
+        self.command(cdb::inquiry_vpd(page, alloc), DataBuffer::In(buf))
+    }
+
+    /// Sends any CDB with `data` as its Data-In or Data-Out buffer and reports the SCSI
+    /// status, sense and residual as they came: no status is retried or turned into an
+    /// error (a lost connection is still recovered and the command re-issued).
+    ///
+    /// ```no_run
+    /// # fn demo<C: initiator::transport::Connector>(client: &mut initiator::driver::Client<'_, '_, C>) -> Result<(), initiator::error::Error> {
+    /// use initiator::driver::DataBuffer;
+    /// use initiator::scsi::cdb;
+    /// let mut page = [0u8; 255];
+    /// let done = client.execute(&cdb::inquiry_vpd(0x80, 255), DataBuffer::In(&mut page))?;
+    /// assert!(done.is_good());
+    /// # Ok(()) }
+    /// ```
+    pub fn execute(
+        &mut self,
+        cdb: &cdb::Cdb,
+        data: DataBuffer<'_>,
+    ) -> Result<CommandStatus, Error> {
+        let mut job = BufferJob::raw(*cdb, data);
         self.run(&mut job, &mut |_| {})?;
-        let got = job.received();
-        Inquiry::parse(&data[..got]).ok_or(Error::ShortResponse)
+        job.status().ok_or(Error::ShortResponse)
     }
 
     /// READ CAPACITY(10), then (16) when the LU has 2³² blocks or more. Remembers the block size.
     pub fn read_capacity(&mut self) -> Result<Capacity, Error> {
-        let mut data = [0u8; 8];
-        let mut job = BufferJob::read(cdb::read_capacity_10(), &mut data);
-        self.run(&mut job, &mut |_| {})?;
-        if job.received() < 8 {
-            return Err(Error::ShortResponse);
-        }
-        let last = u32::from_be_bytes([data[0], data[1], data[2], data[3]]);
-        let block_size = u32::from_be_bytes([data[4], data[5], data[6], data[7]]);
-        let capacity = if last == u32::MAX {
+        let mut data = [0u8; ReadCapacity10::LEN];
+        let got = self.command(cdb::read_capacity10(), DataBuffer::In(&mut data))?;
+        let short = |_| Error::ShortResponse;
+        let rc10 = ReadCapacity10::parse(&data[..got]).map_err(short)?;
+        let capacity = if rc10.needs_16() {
             let mut data = [0u8; 32];
-            let mut job = BufferJob::read(cdb::read_capacity_16(32), &mut data);
-            self.run(&mut job, &mut |_| {})?;
-            if job.received() < 12 {
-                return Err(Error::ShortResponse);
-            }
-            let mut lba = [0u8; 8];
-            lba.copy_from_slice(&data[..8]);
+            let got = self.command(cdb::read_capacity16(32), DataBuffer::In(&mut data))?;
+            let rc16 = ReadCapacity16::parse(&data[..got]).map_err(short)?;
             Capacity {
-                last_lba: u64::from_be_bytes(lba),
-                block_size: u32::from_be_bytes([data[8], data[9], data[10], data[11]]),
+                last_lba: rc16.last_lba,
+                block_size: rc16.block_len,
             }
         } else {
             Capacity {
-                last_lba: u64::from(last),
-                block_size,
+                last_lba: u64::from(rc10.last_lba),
+                block_size: rc10.block_len,
             }
         };
         if capacity.block_size == 0 {
@@ -237,26 +268,43 @@ impl<'a, 'b, C: Connector> Client<'a, 'b, C> {
     /// flat/peripheral field is `(field >> 48) & 0x3fff`.
     pub fn report_luns(&mut self, out: &mut [u64]) -> Result<usize, Error> {
         let mut data = [0u8; 8 + 64 * 8];
-        let mut job = BufferJob::read(cdb::report_luns(data.len() as u32), &mut data);
-        self.run(&mut job, &mut |_| {})?;
-        let got = job.received();
-        if got < 8 {
-            return Err(Error::ShortResponse);
+        let alloc = data.len() as u32;
+        let got = self.command(cdb::report_luns(alloc), DataBuffer::In(&mut data))?;
+        let luns = ReportLuns::parse(&data[..got]).map_err(|_| Error::ShortResponse)?;
+        for (slot, lun) in out.iter_mut().zip(luns.iter()) {
+            *slot = u64::from_be_bytes(lun.0);
         }
-        let list_len = u32::from_be_bytes([data[0], data[1], data[2], data[3]]) as usize / 8;
-        let present = (got - 8) / 8;
-        for (i, slot) in out.iter_mut().enumerate().take(list_len.min(present)) {
-            let mut b = [0u8; 8];
-            b.copy_from_slice(&data[8 + i * 8..16 + i * 8]);
-            *slot = u64::from_be_bytes(b);
-        }
-        Ok(list_len)
+        Ok(luns.total_count() as usize)
     }
 
     /// SYNCHRONIZE CACHE(10) over the whole LU.
     pub fn sync_cache(&mut self) -> Result<(), Error> {
-        let mut job = BufferJob::none(cdb::sync_cache());
-        self.run(&mut job, &mut |_| {})
+        self.command(cdb::synchronize_cache(0, 0), DataBuffer::None)
+            .map(|_| ())
+    }
+
+    /// LOGICAL UNIT RESET of the client's LUN (a task management function); commands of this
+    /// LUN still in flight are aborted by the target.
+    pub fn lun_reset(&mut self) -> Result<TmfResponse, Error> {
+        let tag = self.session.lun_reset(self.lun())?;
+        let deadline = self.connector.now() + self.config.command_timeout;
+        loop {
+            self.pump_once(&mut crate::session::NoData, deadline);
+            while let Some(ev) = self.session.poll_event() {
+                match ev {
+                    Event::TmfComplete { tag: t, response } if t == tag => return Ok(response),
+                    Event::ConnectionFailed(why) => {
+                        // A reset that lost its connection is moot: the new session starts clean.
+                        self.recover(why)?;
+                        return Ok(TmfResponse::FunctionComplete);
+                    }
+                    _ => {}
+                }
+            }
+            if self.connector.now() >= deadline {
+                return Err(Error::Timeout);
+            }
+        }
     }
 
     /// Reads `buf.len()` bytes (a multiple of the block size) from `lba`.
@@ -293,6 +341,43 @@ impl<'a, 'b, C: Connector> Client<'a, 'b, C> {
         self.run(&mut job, progress)
     }
 
+    /// Services the connection with no command running until `until`: answers the target's
+    /// NOP-In pings, sends NOP-Out keepalives after `keepalive_interval` of silence and reacts
+    /// to asynchronous messages (a lost or target-dropped connection is re-established, as
+    /// during a command). A boot loader calls this while it waits, so the target does not
+    /// drop an idle session.
+    ///
+    /// ```no_run
+    /// # fn demo<C: initiator::transport::Connector>(client: &mut initiator::driver::Client<'_, '_, C>, now: initiator::time::Instant) -> Result<(), initiator::error::Error> {
+    /// client.idle(now + core::time::Duration::from_secs(10))?;
+    /// # Ok(()) }
+    /// ```
+    pub fn idle(&mut self, until: Instant) -> Result<(), Error> {
+        loop {
+            if self.connector.now() >= until {
+                return Ok(());
+            }
+            if self.transport.is_none() {
+                // An earlier call gave up on a dead connection.
+                self.establish()?;
+            }
+            self.pump_once(&mut crate::session::NoData, until);
+            while let Some(ev) = self.session.poll_event() {
+                match ev {
+                    Event::ConnectionFailed(why) => self.recover(why)?,
+                    // The target wants this connection gone: replace it now rather than at the
+                    // next command.
+                    Event::LogoutRequested { .. } => self.session.connection_lost(),
+                    Event::LoggedOut => {
+                        return Err(Error::ConnectionLost(ConnectionFailure::DroppedByTarget));
+                    }
+                    // Completions of commands an earlier call gave up on.
+                    _ => {}
+                }
+            }
+        }
+    }
+
     /// Logs out cleanly and closes the connection.
     pub fn logout(mut self) -> Result<(), Error> {
         self.session.logout();
@@ -312,6 +397,14 @@ impl<'a, 'b, C: Connector> Client<'a, 'b, C> {
                 return Err(Error::Timeout);
             }
         }
+    }
+
+    /// Runs one command with the usual retries (UNIT ATTENTION absorbed, NOT READY and BUSY
+    /// retried) and returns the bytes transferred; any other non-GOOD status is an error.
+    fn command(&mut self, cdb: cdb::Cdb, data: DataBuffer<'_>) -> Result<usize, Error> {
+        let mut job = BufferJob::new(cdb, data);
+        self.run(&mut job, &mut |_| {})?;
+        Ok(job.received())
     }
 
     fn require_block_size(&mut self) -> Result<u32, Error> {

@@ -82,7 +82,10 @@ fn pdu_len(bhs: &Bhs<&[u8]>, digests: Digests, max_data_len: u32) -> Result<usiz
 /// Says whether `buf` starts with a whole PDU.
 ///
 /// A DataSegmentLength above `max_data_len` (the MaxRecvDataSegmentLength we declared) or an
-/// implausible TotalAHSLength is an error as soon as the BHS is in, before its bytes are awaited.
+/// implausible TotalAHSLength is an error as soon as the header is in, before the data is
+/// awaited. With header digests on, the header digest is checked first (so `needed` may first be
+/// the header length, BHS + AHS + 4): a corrupted header yields [`FrameError::HeaderDigest`]
+/// rather than a length error read from corrupted bytes.
 ///
 /// ```
 /// use initiator::digest::Digests;
@@ -103,7 +106,23 @@ pub fn frame_status(
     let Some(header) = buf.get(..BHS_LEN) else {
         return Ok(FrameStatus::Partial { needed: BHS_LEN });
     };
-    let len = pdu_len(&Bhs::new_unchecked(header), digests, max_data_len)?;
+    let bhs = Bhs::new_unchecked(header);
+    if digests.header {
+        let ahs = bhs.total_ahs_len();
+        if ahs > MAX_TOTAL_AHS_LEN {
+            return Err(FrameError::AhsTooLong(ahs));
+        }
+        let hdr_end = BHS_LEN + ahs;
+        if buf.len() < hdr_end + DIGEST_LEN {
+            return Ok(FrameStatus::Partial {
+                needed: hdr_end + DIGEST_LEN,
+            });
+        }
+        if crc32c(&buf[..hdr_end]) != read_digest(buf, hdr_end) {
+            return Err(FrameError::HeaderDigest);
+        }
+    }
+    let len = pdu_len(&bhs, digests, max_data_len)?;
     Ok(if buf.len() < len {
         FrameStatus::Partial { needed: len }
     } else {

@@ -19,6 +19,12 @@ impl<'a> StandardInquiry<'a> {
         Ok(Self { data })
     }
 
+    /// The whole INQUIRY data as received (at least [`Self::LEN`] bytes).
+    #[must_use]
+    pub fn as_bytes(&self) -> &'a [u8] {
+        self.data
+    }
+
     /// Peripheral qualifier (0 = connected, 1 = not connected, 3 = no LU here).
     #[must_use]
     pub fn peripheral_qualifier(&self) -> u8 {
@@ -149,6 +155,25 @@ pub enum DesignatorType {
 }
 
 impl DesignatorType {
+    /// The 4-bit code.
+    #[must_use]
+    pub const fn code(self) -> u8 {
+        match self {
+            Self::VendorSpecific => 0,
+            Self::T10VendorId => 1,
+            Self::Eui64 => 2,
+            Self::Naa => 3,
+            Self::RelativeTargetPort => 4,
+            Self::TargetPortGroup => 5,
+            Self::LogicalUnitGroup => 6,
+            Self::Md5LogicalUnit => 7,
+            Self::ScsiNameString => 8,
+            Self::ProtocolSpecificPort => 9,
+            Self::Uuid => 10,
+            Self::Unknown(code) => code,
+        }
+    }
+
     /// From the 4-bit code.
     #[must_use]
     pub const fn from_code(code: u8) -> Self {
@@ -210,6 +235,48 @@ pub struct Designator<'a> {
     pub designator_type: DesignatorType,
     /// The designator bytes.
     pub value: &'a [u8],
+}
+
+impl core::fmt::Display for Designator<'_> {
+    /// The usual text forms (as Linux prints a `wwid`): `naa.` + hex for NAA, `eui.` + hex
+    /// for EUI-64, `t10.` + the text for T10 vendor ID based, the string itself for a SCSI
+    /// name string, and `type N:` + hex for anything else.
+    ///
+    /// ```
+    /// use initiator::scsi::Designators;
+    /// // page 0x83: an NAA 6 designator and a T10 vendor ID one
+    /// let page = [
+    ///     0, 0x83, 0, 32, //
+    ///     0x01, 0x03, 0, 8, 0x60, 0x01, 0x40, 0x5f, 0xee, 0xd0, 0x00, 0x01, //
+    ///     0x02, 0x01, 0, 16, b'I', b'E', b'T', b' ', b' ', b' ', b' ', b' ', //
+    ///     b'0', b'0', b'0', b'1', b'0', b'0', b'0', b'1',
+    /// ];
+    /// let text: Vec<String> = Designators::parse(&page).unwrap().map(|d| d.to_string()).collect();
+    /// assert_eq!(text, ["naa.6001405feed00001", "t10.IET     00010001"]);
+    /// ```
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let text = match self.code_set {
+            CodeSet::Ascii | CodeSet::Utf8 => core::str::from_utf8(trim_ascii(self.value)).ok(),
+            _ => None,
+        };
+        match (self.designator_type, text) {
+            (DesignatorType::T10VendorId, Some(t)) => write!(f, "t10.{t}"),
+            (DesignatorType::ScsiNameString, Some(t)) => f.write_str(t),
+            (DesignatorType::Naa, _) => write_hex(f, "naa.", self.value),
+            (DesignatorType::Eui64, _) => write_hex(f, "eui.", self.value),
+            (DesignatorType::Uuid, _) => write_hex(f, "uuid.", self.value),
+            (other, Some(t)) => write!(f, "type {}:{t}", other.code()),
+            (other, None) => {
+                write!(f, "type {}:", other.code())?;
+                write_hex(f, "", self.value)
+            }
+        }
+    }
+}
+
+fn write_hex(f: &mut core::fmt::Formatter<'_>, prefix: &str, bytes: &[u8]) -> core::fmt::Result {
+    f.write_str(prefix)?;
+    bytes.iter().try_for_each(|b| write!(f, "{b:02x}"))
 }
 
 /// Iterator over the designators of VPD page 0x83; stops at the first truncated descriptor.

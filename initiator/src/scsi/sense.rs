@@ -51,6 +51,52 @@ pub enum SenseKey {
 }
 
 impl SenseKey {
+    /// The SPC-4 name of the key (table 28), upper case as in the standard.
+    #[must_use]
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::NoSense => "NO SENSE",
+            Self::RecoveredError => "RECOVERED ERROR",
+            Self::NotReady => "NOT READY",
+            Self::MediumError => "MEDIUM ERROR",
+            Self::HardwareError => "HARDWARE ERROR",
+            Self::IllegalRequest => "ILLEGAL REQUEST",
+            Self::UnitAttention => "UNIT ATTENTION",
+            Self::DataProtect => "DATA PROTECT",
+            Self::BlankCheck => "BLANK CHECK",
+            Self::VendorSpecific => "VENDOR SPECIFIC",
+            Self::CopyAborted => "COPY ABORTED",
+            Self::AbortedCommand => "ABORTED COMMAND",
+            Self::VolumeOverflow => "VOLUME OVERFLOW",
+            Self::Miscompare => "MISCOMPARE",
+            Self::Completed => "COMPLETED",
+            Self::Unknown(_) => "sense key",
+        }
+    }
+
+    /// The 4-bit code.
+    #[must_use]
+    pub const fn code(self) -> u8 {
+        match self {
+            Self::NoSense => 0x0,
+            Self::RecoveredError => 0x1,
+            Self::NotReady => 0x2,
+            Self::MediumError => 0x3,
+            Self::HardwareError => 0x4,
+            Self::IllegalRequest => 0x5,
+            Self::UnitAttention => 0x6,
+            Self::DataProtect => 0x7,
+            Self::BlankCheck => 0x8,
+            Self::VendorSpecific => 0x9,
+            Self::CopyAborted => 0xa,
+            Self::AbortedCommand => 0xb,
+            Self::VolumeOverflow => 0xd,
+            Self::Miscompare => 0xe,
+            Self::Completed => 0xf,
+            Self::Unknown(code) => code & 0x0f,
+        }
+    }
+
     /// From the 4-bit code.
     #[must_use]
     pub const fn from_code(code: u8) -> Self {
@@ -110,6 +156,20 @@ pub struct Sense {
     pub ascq: u8,
     /// INFORMATION, when marked valid (fixed: VALID bit; descriptor: information descriptor).
     pub information: Option<u64>,
+}
+
+impl core::fmt::Display for Sense {
+    /// `ILLEGAL REQUEST (key 0x5, ASC 0x21, ASCQ 0x00)`.
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(
+            f,
+            "{} (key {:#x}, ASC {:#04x}, ASCQ {:#04x})",
+            self.key.name(),
+            self.key.code(),
+            self.asc,
+            self.ascq
+        )
+    }
 }
 
 impl Sense {

@@ -2,44 +2,10 @@
 
 use core::time::Duration;
 
-/// Computes CHAP responses (RFC 1994: `H(id || secret || challenge)`) for the algorithms it knows.
-///
-/// CHAP_A numbers: 5 = MD5, 6 = SHA-1, 7 = SHA-256, 8 = SHA3-256.
-pub trait ChapDigest {
-    /// Writes the digest into `out` and returns its length, or `None` for an unknown algorithm.
-    fn digest(
-        &self,
-        algorithm: u8,
-        id: u8,
-        secret: &[u8],
-        challenge: &[u8],
-        out: &mut [u8; 64],
-    ) -> Option<usize>;
-}
-
-/// The CHAP hashes of [`crate::chap`]: MD5 (5), SHA-1 (6), SHA-256 (7), SHA3-256 (8).
-#[derive(Debug, Clone, Copy, Default)]
-pub struct StandardChap;
-
-impl ChapDigest for StandardChap {
-    fn digest(
-        &self,
-        algorithm: u8,
-        id: u8,
-        secret: &[u8],
-        challenge: &[u8],
-        out: &mut [u8; 64],
-    ) -> Option<usize> {
-        let alg = crate::chap::ChapAlgorithm::from_code(algorithm);
-        let r = crate::chap::response(alg, id, secret, challenge).ok()?;
-        let bytes = r.as_bytes();
-        out.get_mut(..bytes.len())?.copy_from_slice(bytes);
-        Some(bytes.len())
-    }
-}
+pub use crate::chap::{ChapDigest, StandardChap};
 
 /// CHAP_A values offered by default, strongest first: SHA3-256, SHA-256, SHA-1, MD5.
-pub const DEFAULT_CHAP_ALGORITHMS: [u8; 4] = [8, 7, 6, 5];
+pub const DEFAULT_CHAP_ALGORITHMS: [u8; 4] = crate::chap::DEFAULT_ALGORITHMS;
 
 /// Mutual CHAP: the target proves it knows `secret` by answering `challenge`.
 #[derive(Clone, Copy)]
@@ -104,6 +70,13 @@ impl<'a> Chap<'a> {
         }
     }
 
+    /// Whether a target that skips authentication is refused: [`Chap::required`], or mutual
+    /// CHAP configured.
+    #[must_use]
+    pub fn is_required(&self) -> bool {
+        self.required || self.mutual.is_some()
+    }
+
     /// Refuse targets that skip authentication.
     #[must_use]
     pub fn require(self) -> Chap<'a> {
@@ -154,6 +127,38 @@ pub struct Params {
     pub immediate_data: bool,
     /// Most R2Ts per task we accept outstanding.
     pub max_outstanding_r2t: u16,
+}
+
+impl Params {
+    /// These proposals as the negotiator's configuration: every key explicit, ERL 0, one
+    /// connection, in-order data.
+    #[must_use]
+    pub fn operational(&self) -> crate::params::Config {
+        use crate::params::DigestPolicy;
+        let digest = |on| {
+            if on {
+                DigestPolicy::PreferCrc32c
+            } else {
+                DigestPolicy::Off
+            }
+        };
+        crate::params::Config {
+            header_digest: digest(self.header_digest),
+            data_digest: digest(self.data_digest),
+            max_connections: 1,
+            initial_r2t: self.initial_r2t,
+            immediate_data: self.immediate_data,
+            max_recv_data_segment_length: self.max_recv_data_segment_length,
+            max_burst_length: self.max_burst_length,
+            first_burst_length: self.first_burst_length,
+            default_time2wait: 2,
+            default_time2retain: 0,
+            max_outstanding_r2t: self.max_outstanding_r2t,
+            data_pdu_in_order: true,
+            data_sequence_in_order: true,
+            error_recovery_level: 0,
+        }
+    }
 }
 
 impl Default for Params {
@@ -244,18 +249,37 @@ pub struct Negotiated {
 }
 
 impl Negotiated {
-    /// The RFC 7143 defaults that apply before (and during) login.
+    /// The values a session runs with, taken from the full outcome of operational negotiation:
+    /// our own MaxRecvDataSegmentLength, FirstBurstLength capped by MaxBurstLength
+    /// (RFC 7143 §13.14) and at least one outstanding R2T.
     #[must_use]
-    pub const fn login_defaults(our_max_recv: u32) -> Self {
+    pub fn in_force(agreed: &crate::params::Negotiated, our_max_recv: u32) -> Self {
+        use crate::params::Digest;
         Negotiated {
-            digests: crate::digest::Digests::NONE,
-            max_send_data_segment_length: 8192,
+            digests: crate::digest::Digests {
+                header: agreed.header_digest == Digest::Crc32c,
+                data: agreed.data_digest == Digest::Crc32c,
+            },
+            max_send_data_segment_length: agreed.max_send_data_segment_length,
             max_recv_data_segment_length: our_max_recv,
-            max_burst_length: 262_144,
-            first_burst_length: 65536,
-            initial_r2t: true,
-            immediate_data: true,
-            max_outstanding_r2t: 1,
+            max_burst_length: agreed.max_burst_length,
+            first_burst_length: agreed.first_burst_length.min(agreed.max_burst_length),
+            initial_r2t: agreed.initial_r2t,
+            immediate_data: agreed.immediate_data,
+            max_outstanding_r2t: agreed.max_outstanding_r2t.max(1),
         }
+    }
+
+    /// The RFC 7143 §13 defaults that apply before (and during) login.
+    ///
+    /// ```
+    /// use initiator::session::Negotiated;
+    /// let n = Negotiated::login_defaults(65536);
+    /// assert_eq!(n.max_send_data_segment_length, 8192);
+    /// assert!(n.initial_r2t && n.immediate_data);
+    /// ```
+    #[must_use]
+    pub fn login_defaults(our_max_recv: u32) -> Self {
+        Self::in_force(&crate::params::Negotiated::default(), our_max_recv)
     }
 }

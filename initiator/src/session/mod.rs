@@ -9,9 +9,28 @@
 //!             tasks are re-issued after the new login, completed ones never
 //! ```
 //!
+//! ```
+//! use initiator::session::{NoData, Session, SessionConfig};
+//! use initiator::time::Instant;
+//!
+//! let config = SessionConfig::new("iqn.2024-01.org.example:host", "iqn.2024-01.org.example:disk",
+//!                                 [0x80, 0, 0, 0, 0, 1]);
+//! let mut session = Session::new(config);
+//! session.start_login(Instant::ZERO);
+//! let mut tx = [0u8; 4096];
+//! let n = session.poll_transmit(Instant::ZERO, &mut tx, &mut NoData).unwrap();
+//! assert_eq!(tx[0], 0x43); // Login Request, immediate
+//! assert!(session.poll_transmit(Instant::ZERO, &mut tx, &mut NoData).is_none()); // awaits the answer
+//! // ... write tx[..n] to the socket, feed what comes back to `handle_input`, then
+//! // `poll_event` until `Event::LoggedIn`.
+//! # let _ = n;
+//! ```
+//!
 //! The session owns no socket and reads no clock; its buffers are fixed-size fields (about
-//! 12 KiB in all: [`TEXT_BUF_LEN`] for login/text responses, a 2 KiB request scratch, the task
-//! table and the event queue). Received PDUs are parsed in place in the caller's buffer.
+//! 22 KiB in all: [`TEXT_BUF_LEN`] for login/text responses, a 2 KiB request scratch, the CHAP
+//! challenge and negotiation state of the login in progress, the task table and the event queue;
+//! firmware with a small stack should keep it in a static). Received PDUs are parsed in place
+//! in the caller's buffer.
 
 pub mod config;
 mod task;
@@ -657,6 +676,12 @@ mod transmit;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn session_stays_small() {
+        // The module docs promise about 22 KiB; catch accidental growth.
+        assert!(core::mem::size_of::<Session<'static>>() <= 24 * 1024);
+    }
 
     #[test]
     fn lun_field_encodes_flat_space() {

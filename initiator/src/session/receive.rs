@@ -222,10 +222,13 @@ impl Session<'_> {
             .buffer_offset
             .checked_add(len)
             .ok_or(proto(ProtocolError::DataInOutOfBounds))?;
-        // We negotiate DataPDUInOrder=Yes and DataSequenceInOrder=Yes: each Data-In must start
-        // where the previous one ended, so no overlap can leave a hole in the caller's buffer.
-        if end > task.read_len || d.buffer_offset != task.data_in {
+        if end > task.read_len {
             return Err(proto(ProtocolError::DataInOutOfBounds));
+        }
+        // DataPDUInOrder=Yes and DataSequenceInOrder=Yes (always offered): offsets are contiguous,
+        // so a lost or repeated PDU is caught here instead of leaving a hole in the buffer.
+        if d.buffer_offset != task.data_in {
+            return Err(proto(ProtocolError::DataInOutOfOrder));
         }
         task.data_in = end;
         if !d.data.is_empty() {
@@ -233,9 +236,7 @@ impl Session<'_> {
         }
         if let Some(status) = d.status {
             let residual = residual(d.overflow, d.underflow, d.residual);
-            if short_of(task, status, residual) {
-                return Err(proto(ProtocolError::DataInOutOfBounds));
-            }
+            check_complete(task, status, residual)?;
             self.tasks.remove(d.itt);
             self.push_event(Event::TaskComplete(Completion::new(
                 TaskTag(d.itt),
@@ -249,22 +250,17 @@ impl Session<'_> {
 
     fn on_scsi_response(&mut self, r: &ScsiResponse<'_>) -> Result<(), ConnectionFailure> {
         self.update_sn(r.stat_sn, r.exp_cmd_sn, r.max_cmd_sn, true);
-        let Some(task) = self.tasks.remove(r.itt) else {
+        let Some(task) = self.tasks.get(r.itt) else {
             return Err(ConnectionFailure::Protocol(ProtocolError::UnknownTask(
                 r.itt,
             )));
         };
-        if r.response == ScsiResponseCode::CommandCompleted
-            && short_of(
-                &task,
-                r.status,
-                residual(r.overflow, r.underflow, r.residual),
-            )
-        {
-            return Err(ConnectionFailure::Protocol(
-                ProtocolError::DataInOutOfBounds,
-            ));
-        }
+        check_complete(
+            task,
+            r.status,
+            residual(r.overflow, r.underflow, r.residual),
+        )?;
+        self.tasks.remove(r.itt);
         let mut c = Completion::new(
             TaskTag(r.itt),
             r.response,
@@ -414,16 +410,24 @@ impl Session<'_> {
     }
 }
 
-/// A GOOD completion of a read that left bytes of the buffer unwritten without reporting them
-/// as an underflow: the caller would take stale bytes for data.
-fn short_of(task: &Task, status: ScsiStatus, residual: Residual) -> bool {
-    let reported = match residual {
-        Residual::Underflow(n) => n,
-        _ => 0,
+/// A read that ends GOOD must have received every byte the residual does not account for.
+fn check_complete(
+    task: &Task,
+    status: ScsiStatus,
+    residual: Residual,
+) -> Result<(), ConnectionFailure> {
+    if task.read_len == 0 || status != ScsiStatus::Good {
+        return Ok(());
+    }
+    let expected = match residual {
+        Residual::Underflow(n) => task.read_len.saturating_sub(n),
+        Residual::None | Residual::Overflow(_) => task.read_len,
     };
-    status == ScsiStatus::Good
-        && task.read_len > 0
-        && task.data_in.saturating_add(reported) < task.read_len
+    if task.data_in == expected {
+        Ok(())
+    } else {
+        Err(ConnectionFailure::Protocol(ProtocolError::MissingData))
+    }
 }
 
 fn residual(overflow: bool, underflow: bool, count: u32) -> Residual {

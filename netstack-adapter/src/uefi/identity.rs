@@ -19,7 +19,7 @@ pub struct PortIdentity {
     /// The factory MAC (SNP `PermanentAddress`), which the iBFT records as EDK2 does; equal to
     /// `mac` when the driver reports none.
     pub permanent_mac: [u8; 6],
-    /// The PCI function behind the port, when there is one.
+    /// The PCI function behind the port, when there is one on segment 0.
     pub pci: Option<PciAddress>,
 }
 
@@ -43,12 +43,17 @@ fn mac6(addr: &EfiMacAddr) -> [u8; 6] {
 }
 
 /// The PCI location of the device behind `handle`: PCI I/O `GetLocation` on the handle itself
-/// or on the nearest parent in its device path that has PCI I/O.
+/// or on the nearest parent in its device path that has PCI I/O. A device outside PCI
+/// segment 0 is `UNSUPPORTED`: the iBFT cannot express a segment (and Linux links only
+/// domain 0).
 pub fn pci_location(handle: Handle) -> uefi::Result<PciAddress> {
     let path = peek::<DevicePath>(handle)?;
     let mut remaining: &DevicePath = &path;
     let pci_handle = boot::locate_device_path::<PciIo>(&mut remaining)?;
-    peek::<PciIo>(pci_handle)?.location()
+    match peek::<PciIo>(pci_handle)?.location()? {
+        (0, address) => Ok(address),
+        _ => Err(Status::UNSUPPORTED.into()),
+    }
 }
 
 /// MACs and PCI location of the SNP port on `handle`.

@@ -28,8 +28,8 @@ pub struct PciIo {
 }
 
 impl PciIo {
-    /// The PCI location of the function this protocol instance drives.
-    pub fn location(&self) -> uefi::Result<PciAddress> {
+    /// The PCI location of the function this protocol instance drives: (segment, address).
+    pub fn location(&self) -> uefi::Result<(u16, PciAddress)> {
         let (mut segment, mut bus, mut device, mut function) = (0usize, 0usize, 0usize, 0usize);
         // SAFETY: `self` is a PCI I/O protocol instance the firmware handed out (it is only
         // reachable through `open_protocol`), and `GetLocation` only writes its four
@@ -39,11 +39,11 @@ impl PciIo {
         };
         status.to_result()?;
         let bad = || uefi::Error::from(Status::DEVICE_ERROR);
-        Ok(PciAddress {
-            segment: u16::try_from(segment).map_err(|_| bad())?,
+        let address = PciAddress {
             bus: u8::try_from(bus).map_err(|_| bad())?,
             device: u8::try_from(device).map_err(|_| bad())?,
             function: u8::try_from(function).map_err(|_| bad())?,
-        })
+        };
+        Ok((u16::try_from(segment).map_err(|_| bad())?, address))
     }
 }

@@ -17,6 +17,9 @@ use std::time::Duration;
 /// Environment variable that marks the inner run.
 const INNER: &str = "NETNS_INNER";
 
+/// Set by `cargo xtask test` (CI): peers must be present.
+pub const REQUIRE_PEERS: &str = "ISCSI_BOOT_REQUIRE_PEERS";
+
 /// A monotonic clock that idles by waiting for the TAP's file descriptor to become readable.
 pub struct TapClock {
     start: std::time::Instant,
@@ -82,6 +85,11 @@ pub fn run_in_netns(test_name: &str, taps: &[TapSpec], body: impl FnOnce()) {
         return;
     }
     if let Some(reason) = missing_prerequisite() {
+        // CI sets this: there a missing peer is a failure, not a skip.
+        assert!(
+            std::env::var_os(REQUIRE_PEERS).is_none(),
+            "{test_name}: {reason}, and {REQUIRE_PEERS} is set"
+        );
         eprintln!(
             "\n!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n\
              !!! SKIPPING {test_name}: {reason}\n\
@@ -219,4 +227,22 @@ impl Drop for Peer {
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
+}
+
+/// Waits until something in this namespace listens on TCP `port` (IPv4).
+pub fn wait_for_tcp_listener(port: u16) {
+    let end = std::time::Instant::now() + Duration::from_secs(10);
+    let suffix = format!(":{port:04X}");
+    while std::time::Instant::now() < end {
+        let tcp = std::fs::read_to_string("/proc/net/tcp").unwrap_or_default();
+        // Columns: sl local_address rem_address st ...; st 0A = LISTEN.
+        if tcp.lines().any(|l| {
+            let cols: Vec<&str> = l.split_whitespace().collect();
+            cols.len() > 3 && cols[1].ends_with(&suffix) && cols[3] == "0A"
+        }) {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    panic!("nothing listens on port {port}");
 }

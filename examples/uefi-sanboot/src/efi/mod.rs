@@ -8,6 +8,8 @@ mod acpi;
 mod blockio;
 mod chainload;
 mod conf;
+#[cfg(feature = "iscsi")]
+mod iscsi;
 mod net;
 mod nic;
 mod say;
@@ -77,7 +79,7 @@ fn stages() -> Result<Status, Failure> {
         cfg.apply_args(args)
             .or_else(|e| fail("config", alloc::format!("load options: {e}")))?;
     }
-    let Some(root) = cfg.root_paths().next().copied() else {
+    let Some(mut root) = cfg.root_paths().next().copied() else {
         return fail(
             "config",
             "no root-path given (in \\sanboot.conf or on the command line)",
@@ -122,9 +124,13 @@ fn stages() -> Result<Status, Failure> {
     };
 
     // net
-    let (san_index, configs) = bring_up_ports(&cfg, &ports, chosen, &root)?;
+    let NetUp {
+        san: mut san_index,
+        configs,
+        up,
+    } = bring_up_ports(&cfg, &ports, chosen, &root)?;
     let san_port = &ports[san_index];
-    let initiator_name: &str = match (cfg.initiator_name, smbios_uuid()) {
+    let initiator_name: &'static str = match (cfg.initiator_name, smbios_uuid()) {
         (Some(name), _) => name,
         (None, Some(uuid)) => {
             let buf = Box::leak(Box::new([0u8; naming::NAME_LEN]));
@@ -144,8 +150,14 @@ fn stages() -> Result<Status, Failure> {
     );
 
     // disk
+    // The target booted from (index among the root paths): the primary unless it failed.
+    let mut booted_target = 0;
     let backend: Box<dyn BlockDevice> = match cfg.ram_disk {
         Some(image_path) => {
+            // No port carries a session: none stays up.
+            for (_, port) in up {
+                net::shut_down(port);
+            }
             let image = read_own_file(image_path).or_else(|e| fail("disk", e))?;
             let image: &'static mut [u8] = image.leak();
             let size = image.len();
@@ -164,13 +176,34 @@ fn stages() -> Result<Status, Failure> {
             );
             Box::new(disk)
         }
+        #[cfg(not(feature = "iscsi"))]
         None => {
+            let _ = (&mut san_index, &mut booted_target, &mut root);
             return fail(
                 "disk",
-                "the iSCSI backend is not available in this build; set ram-disk = <image>",
+                "this build has no iSCSI backend (feature `iscsi`); set ram-disk = <image>",
             );
         }
+        #[cfg(feature = "iscsi")]
+        None => {
+            let (index, target, attached) =
+                attach_san(&cfg, &ports, san_index, chosen, up, initiator_name)?;
+            san_index = index;
+            booted_target = target;
+            if let Some(r) = cfg.root_paths().nth(target) {
+                root = *r;
+            }
+            say::stage(
+                "disk",
+                format_args!(
+                    "iSCSI {}:{} lun {} {} via port{index}: {}",
+                    root.server, root.port, root.lun, root.target, attached.geometry
+                ),
+            );
+            Box::new(attached.disk)
+        }
     };
+    let san_port = &ports[san_index];
 
     // blockio
     let disk_path = disk_device_path(&san_port.path, &root).or_else(|e| fail("blockio", e))?;
@@ -184,8 +217,15 @@ fn stages() -> Result<Status, Failure> {
 
     // ibft
     let mut table = alloc::vec![0u8; 4096];
-    let built = ibft_table::build(&cfg, initiator_name, &configs, san_index, &mut table)
-        .or_else(|e| fail("ibft", alloc::format!("build: {e}")))?;
+    let built = ibft_table::build(
+        &cfg,
+        initiator_name,
+        &configs,
+        san_index,
+        booted_target,
+        &mut table,
+    )
+    .or_else(|e| fail("ibft", alloc::format!("build: {e}")))?;
     let table = &table[..built.len];
     let installed = acpi::install(table)
         .or_else(|e| fail("ibft", alloc::format!("InstallAcpiTable: {:?}", e.status())))?;
@@ -239,14 +279,13 @@ fn stages() -> Result<Status, Failure> {
 /// lease on the target's subnet, else the first port with a lease. Returns the SAN port's index
 /// and every port's iBFT NIC value (ports without a lease keep only MAC and PCI).
 ///
-/// With the RAM-disk backend every port is shut down again afterwards: nothing may touch the
-/// NICs once the loader runs.
+/// The ports that got leases stay up for the `disk` stage.
 fn bring_up_ports(
     cfg: &Config<'_>,
     ports: &[nic::Port],
     chosen: Option<usize>,
     root: &sanboot::root_path::RootPath<'_>,
-) -> Result<(usize, Vec<ibft::NicConfig<'static>>), Failure> {
+) -> Result<NetUp, Failure> {
     let mut configs: Vec<ibft::NicConfig<'static>> =
         ports.iter().map(nic::Port::nic_config).collect();
     let mut order: Vec<usize> = (0..ports.len()).collect();
@@ -285,7 +324,7 @@ fn bring_up_ports(
                 }
                 first_lease.get_or_insert(i);
                 configs[i] = port.nic;
-                up.push(port);
+                up.push((i, port));
             }
             Err(cause) => say::stage(
                 "net",
@@ -302,11 +341,138 @@ fn bring_up_ports(
             alloc::format!("SAN port{san} {} got no DHCP lease", ports[san].mac),
         );
     }
-    // RAM-disk backend: no port carries a session, so none stays up.
-    for port in up {
+    Ok(NetUp { san, configs, up })
+}
+
+/// The outcome of the `net` stage.
+struct NetUp {
+    /// The SAN port's index.
+    san: usize,
+    /// Every port's iBFT NIC value.
+    configs: Vec<ibft::NicConfig<'static>>,
+    /// The ports with a lease, by index.
+    up: Vec<(usize, net::UpPort)>,
+}
+
+#[cfg(feature = "iscsi")]
+/// Logs in: to the primary target, then (if that fails) to the secondary one; each through the
+/// SAN port, or (when no `nic` was configured) through the first port with a lease that
+/// reaches it. The port that carries the session stays up for good; ports never tried are shut
+/// down. Returns the carrying port's index, the target's index among the root paths, and the
+/// disk.
+fn attach_san(
+    cfg: &Config<'static>,
+    ports: &[nic::Port],
+    san: usize,
+    chosen: Option<usize>,
+    up: Vec<(usize, net::UpPort)>,
+    initiator_name: &'static str,
+) -> Result<(usize, usize, iscsi::Attached), Failure> {
+    let mut candidates = up;
+    // The preferred port first; without `nic`, the rest in order after it.
+    candidates.sort_by_key(|(i, _)| (*i != san, *i));
+    if chosen.is_some() {
+        // Only the configured port may carry the session; stop the others.
+        let (keep, others): (Vec<_>, Vec<_>) = candidates.into_iter().partition(|(i, _)| *i == san);
+        candidates = keep;
+        for (_, port) in others {
+            net::shut_down(port);
+        }
+    }
+    // Only mutual CHAP sends a challenge.
+    let challenge = if cfg.mutual_chap.secret.is_some() {
+        random_challenge()
+    } else {
+        [0; 16]
+    };
+    // A session keeps using its port until the OS takes over, so a port is leaked (made
+    // 'static) when first tried.
+    let mut tried: Vec<(usize, &'static net::UpPort)> = Vec::new();
+    let mut untried: Vec<(usize, net::UpPort)> = candidates;
+    untried.reverse();
+    let mut last_cause = String::new();
+    for (t, root) in cfg.root_paths().enumerate() {
+        let mut order: Vec<(usize, &'static net::UpPort)> = tried.clone();
+        let mut result = None;
+        let mut k = 0;
+        loop {
+            let (i, port) = if k < order.len() {
+                order[k]
+            } else if let Some((i, port)) = untried.pop() {
+                let port: &'static net::UpPort = Box::leak(Box::new(port));
+                tried.push((i, port));
+                order.push((i, port));
+                (i, port)
+            } else {
+                break;
+            };
+            k += 1;
+            match iscsi::attach(&port.port, cfg, initiator_name, root, challenge) {
+                Ok(a) => {
+                    result = Some((i, a));
+                    break;
+                }
+                Err(cause) => {
+                    say::stage(
+                        "disk",
+                        format_args!("target{t} via port{i} {}: {cause}", ports[i].mac),
+                    );
+                    last_cause = cause;
+                }
+            }
+        }
+        if let Some((i, a)) = result {
+            for (_, port) in untried {
+                net::shut_down(port);
+            }
+            return Ok((i, t, a));
+        }
+    }
+    for (_, port) in untried {
         net::shut_down(port);
     }
-    Ok((san, configs))
+    if last_cause.is_empty() {
+        fail("disk", "no port with a lease to reach the target")
+    } else {
+        fail("disk", last_cause)
+    }
+}
+
+#[cfg(feature = "iscsi")]
+/// 16 bytes for the mutual-CHAP challenge: from the firmware's RNG when it has one, else from
+/// the clock (a weak fallback, said so on the console).
+fn random_challenge() -> [u8; 16] {
+    let mut out = [0u8; 16];
+    if let Ok(handle) = boot::get_handle_for_protocol::<uefi::proto::rng::Rng>() {
+        if let Ok(mut rng) = boot::open_protocol_exclusive::<uefi::proto::rng::Rng>(handle) {
+            if rng.get_rng(None, &mut out).is_ok() {
+                return out;
+            }
+        }
+    }
+    say::stage(
+        "disk",
+        format_args!("no EFI_RNG_PROTOCOL: weak CHAP challenge from the clock"),
+    );
+    // splitmix64 over what varies without an RNG: the RTC and a heap address.
+    let mut x = uefi::runtime::get_time().map_or(0u64, |t| {
+        u64::from(t.nanosecond())
+            ^ (u64::from(t.second()) << 32)
+            ^ (u64::from(t.minute()) << 40)
+            ^ (u64::from(t.hour()) << 48)
+            ^ (u64::from(t.day()) << 56)
+    });
+    let probe = Box::new(0u8);
+    x ^= &*probe as *const u8 as u64;
+    for chunk in out.chunks_mut(8) {
+        x = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = x;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^= z >> 31;
+        chunk.copy_from_slice(&z.to_le_bytes()[..chunk.len()]);
+    }
+    out
 }
 
 fn opt_ip(ip: Option<core::net::IpAddr>) -> String {

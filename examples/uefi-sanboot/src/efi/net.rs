@@ -5,34 +5,14 @@ use alloc::boxed::Box;
 use alloc::string::String;
 use alloc::vec;
 use core::time::Duration;
-use initiator::time::Instant;
-use netstack_adapter::uefi::{SnpBuffers, SnpDevice, port_settings};
+use netstack_adapter::uefi::{FirmwareClock, SnpBuffers, SnpDevice, port_settings};
 use netstack_adapter::{Addressing, Clock, Port, PortStorage, TcpBuffers};
 use uefi::Handle;
 use uefi::boot::{self, ScopedProtocol};
 use uefi::proto::network::snp::SimpleNetwork;
 
-/// Time from `Stall`: firmware has no cheap monotonic clock, so idle time is counted as it is
-/// spent and every reading advances by a microsecond (time only moves forward, never faster
-/// than real time).
-#[derive(Debug)]
-pub struct StallClock(u64);
-
-impl Clock for StallClock {
-    fn now(&mut self) -> Instant {
-        self.0 += 1;
-        Instant::from_micros(self.0)
-    }
-
-    fn idle(&mut self, timeout: Duration) {
-        let step = timeout.min(Duration::from_micros(200));
-        boot::stall(step);
-        self.0 += step.as_micros() as u64;
-    }
-}
-
 /// A port driven by smoltcp over its SNP.
-pub type SnpPort = Port<'static, SnpDevice<'static, ScopedProtocol<SimpleNetwork>>, StallClock>;
+pub type SnpPort = Port<'static, SnpDevice<'static, ScopedProtocol<SimpleNetwork>>, FirmwareClock>;
 
 /// TCP receive buffer: the advertised window (256 KiB keeps a 1 Gb/s LAN busy).
 const RX_BUFFER: usize = 256 * 1024;
@@ -64,7 +44,7 @@ pub fn bring_up(handle: Handle, seed: u64, timeout: Duration) -> Result<UpPort, 
         rx: vec![0u8; RX_BUFFER].leak(),
         tx: vec![0u8; TX_BUFFER].leak(),
     };
-    let mut clock = StallClock(0);
+    let mut clock = FirmwareClock::new();
     let deadline = clock.now() + timeout;
     let port = Port::new(device, clock, &settings, storage, tcp)
         .map_err(|e| alloc::format!("port: {e}"))?;
@@ -75,7 +55,7 @@ pub fn bring_up(handle: Handle, seed: u64, timeout: Duration) -> Result<UpPort, 
     let config: &'static netstack_adapter::PortConfig = Box::leak(Box::new(config));
     Ok(UpPort {
         port,
-        nic: to_ibft(&config.nic()),
+        nic: config.nic(),
     })
 }
 
@@ -83,31 +63,4 @@ pub fn bring_up(handle: Handle, seed: u64, timeout: Duration) -> Result<UpPort, 
 pub fn shut_down(up: UpPort) {
     let (device, _) = up.port.into_parts();
     let _ = device.shutdown();
-}
-
-/// The adapter's NIC value as the iBFT builder's (the same fields).
-fn to_ibft<'a>(n: &netstack_adapter::NicConfig<'a>) -> ibft::NicConfig<'a> {
-    use netstack_adapter::Origin as O;
-    ibft::NicConfig {
-        mac: n.mac,
-        pci: n.pci.map(|p| ibft::PciAddress {
-            bus: p.bus,
-            device: p.device,
-            function: p.function,
-        }),
-        address: n.address.map(|a| ibft::IpCidr::new(a.ip, a.prefix_len)),
-        gateway: n.gateway,
-        dns: n.dns,
-        dhcp_server: n.dhcp_server,
-        origin: match n.origin {
-            O::Other => ibft::Origin::Other,
-            O::Manual => ibft::Origin::Manual,
-            O::WellKnown => ibft::Origin::WellKnown,
-            O::Dhcp => ibft::Origin::Dhcp,
-            O::RouterAdvertisement => ibft::Origin::RouterAdvertisement,
-            O::Unknown(v) => ibft::Origin::Unknown(v),
-        },
-        vlan: n.vlan,
-        hostname: n.hostname,
-    }
 }

@@ -10,10 +10,13 @@ extern crate alloc;
 use alloc::vec;
 use core::net::{IpAddr, Ipv4Addr, SocketAddr};
 use core::time::Duration;
-use initiator::time::Instant;
+use initiator::driver::{Buffers, Client, ClientConfig};
+use initiator::session::SessionConfig;
 use initiator::transport::{Connector, Transport};
-use netstack_adapter::uefi::{SnpBuffers, SnpDevice, port_handles, port_identity, port_settings};
-use netstack_adapter::{Addressing, Clock, Port, PortStorage, TcpBuffers};
+use netstack_adapter::uefi::{
+    FirmwareClock, SnpBuffers, SnpDevice, port_handles, port_identity, port_settings,
+};
+use netstack_adapter::{Addressing, Port, PortStorage, TcpBuffers};
 use uefi::boot::{self, SearchType};
 use uefi::fs::FileSystem;
 use uefi::prelude::*;
@@ -21,26 +24,56 @@ use uefi::proto::network::snp::SimpleNetwork;
 use uefi::runtime::ResetType;
 use uefi::{Identify, cstr16, println};
 
-/// Time from `Stall`: firmware has no cheap monotonic clock, so idle time is counted as it
-/// is spent and every reading advances by a microsecond.
-struct StallClock(u64);
-
-impl Clock for StallClock {
-    fn now(&mut self) -> Instant {
-        self.0 += 1;
-        Instant::from_micros(self.0)
-    }
-    fn idle(&mut self, timeout: Duration) {
-        let step = timeout.min(Duration::from_micros(200));
-        boot::stall(step);
-        self.0 += step.as_micros() as u64;
-    }
+fn read_file(path: &uefi::CStr16) -> Option<alloc::string::String> {
+    let sfs = boot::get_image_file_system(boot::image_handle()).ok()?;
+    let bytes = FileSystem::new(sfs).read(path).ok()?;
+    alloc::string::String::from_utf8(bytes).ok()
 }
 
 fn host_port() -> Option<u16> {
-    let sfs = boot::get_image_file_system(boot::image_handle()).ok()?;
-    let bytes = FileSystem::new(sfs).read(cstr16!("\\port.txt")).ok()?;
-    core::str::from_utf8(&bytes).ok()?.trim().parse().ok()
+    read_file(cstr16!("\\port.txt"))?.trim().parse().ok()
+}
+
+/// FNV-1a (64-bit): a checksum the host side recomputes over the backing file.
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+/// Logs in to the target named in `\\iscsi.txt` (`PORT TARGET-NAME`, on the host alias) over
+/// `connector`, reads the first MiB of LUN 1 and prints its size and checksum.
+fn iscsi_read<C: Connector>(connector: C) -> Result<(), &'static str> {
+    let Some(spec) = read_file(cstr16!("\\iscsi.txt")) else {
+        return Ok(());
+    };
+    let mut fields = spec.split_whitespace();
+    let port: u16 = fields
+        .next()
+        .and_then(|p| p.parse().ok())
+        .ok_or("iscsi.txt port")?;
+    let target = fields.next().ok_or("iscsi.txt target")?;
+    let portal = SocketAddr::new(IpAddr::V4(Ipv4Addr::new(10, 0, 2, 2)), port);
+    let session = SessionConfig::new("iqn.2026-11.test.probe:init", target, [0x40, 0, 0, 0, 0, 7]);
+    let mut config = ClientConfig::new(portal, session);
+    config.lun = 1;
+    let (mut rx, mut tx) = (vec![0u8; 300 * 1024], vec![0u8; 128 * 1024]);
+    let buffers = Buffers {
+        rx: &mut rx,
+        tx: &mut tx,
+    };
+    let mut client = Client::connect(connector, &config, buffers).map_err(|_| "iSCSI login")?;
+    let capacity = client.read_capacity().map_err(|_| "READ CAPACITY")?;
+    println!(
+        "probe.iscsi_capacity: {} x {}",
+        capacity.blocks(),
+        capacity.block_size
+    );
+    let mut data = vec![0u8; 1 << 20];
+    client.read(0, &mut data).map_err(|_| "iSCSI read")?;
+    println!("probe.iscsi_fnv: {:016x}", fnv1a(&data));
+    client.logout().map_err(|_| "logout")?;
+    Ok(())
 }
 
 /// Boot from disk leaves NICs unconnected in OVMF: connect every controller so SNP appears.
@@ -65,8 +98,8 @@ fn run() -> Result<(), &'static str> {
         let m = id.permanent_mac;
         let pci = id.pci.ok_or("port without PCI location")?;
         println!(
-            "probe.port{i}: {:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x} {:04x}:{:02x}:{:02x}.{}",
-            m[0], m[1], m[2], m[3], m[4], m[5], pci.segment, pci.bus, pci.device, pci.function
+            "probe.port{i}: {:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x} 0000:{pci}",
+            m[0], m[1], m[2], m[3], m[4], m[5]
         );
     }
     // Traffic goes through the port on the host-reachable network (MAC set by the test).
@@ -83,10 +116,7 @@ fn run() -> Result<(), &'static str> {
         m[0], m[1], m[2], m[3], m[4], m[5]
     );
     match id.pci {
-        Some(p) => println!(
-            "probe.pci: {:04x}:{:02x}:{:02x}.{}",
-            p.segment, p.bus, p.device, p.function
-        ),
+        Some(p) => println!("probe.pci: 0000:{p}"),
         None => println!("probe.pci: -"),
     }
     let settings = port_settings(handle, Addressing::Dhcp, 0x5eed).map_err(|_| "settings")?;
@@ -99,20 +129,47 @@ fn run() -> Result<(), &'static str> {
         rx: &mut rx,
         tx: &mut tx,
     };
-    let port =
-        Port::new(device, StallClock(0), &settings, &mut storage, buffers).map_err(|_| "port")?;
+    let clock = FirmwareClock::new();
+    println!("probe.clock_counter: {}", clock.has_counter());
+    let port = Port::new(device, clock, &settings, &mut storage, buffers).map_err(|_| "port")?;
     let mut connector = &port;
     let deadline = connector.now() + Duration::from_secs(20);
     let cfg = port.configure(deadline).map_err(|_| "no DHCP lease")?;
     let nic = cfg.nic();
     let a = nic.address.ok_or("no address")?;
-    println!("probe.address: {}/{}", a.ip, a.prefix_len);
+    println!("probe.address: {}/{}", a.addr, a.prefix);
     println!("probe.gateway: {:?}", nic.gateway);
     println!("probe.dns0: {:?}", nic.dns[0]);
     println!("probe.dhcp_server: {:?}", nic.dhcp_server);
     println!("probe.origin: {:?}", nic.origin);
     println!("probe.nic_mac_matches: {}", nic.mac == id.permanent_mac);
     println!("probe.nic_pci_matches: {}", nic.pci == id.pci);
+
+    // The NIC value goes into the iBFT builder whole; read the record back from the table.
+    let mut builder: ibft::Builder = ibft::Builder::new("iqn.2026-11.test.probe:init");
+    builder.gateway_policy = ibft::GatewayPolicy::Keep;
+    let handle = builder.add_nic(nic).map_err(|_| "ibft add_nic")?;
+    let target = ibft::TargetConfig::new(handle, IpAddr::V4(Ipv4Addr::new(10, 0, 2, 2)), "iqn.x:d");
+    builder.add_target(target).map_err(|_| "ibft add_target")?;
+    let mut table = vec![0u8; builder.buffer_len().map_err(|_| "ibft len")?];
+    let len = builder.emit(&mut table).map_err(|_| "ibft emit")?;
+    let table = ibft::Table::parse(&table[..len]).map_err(|_| "ibft parse")?;
+    let record = table.nics().next().ok_or("no NIC record")?.config;
+    let (m, a) = (record.mac, record.address.ok_or("record without address")?);
+    println!(
+        "probe.ibft_nic: {:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x} {} {}/{} gw {:?} dhcp {:?}",
+        m[0],
+        m[1],
+        m[2],
+        m[3],
+        m[4],
+        m[5],
+        record.pci.ok_or("record without PCI")?,
+        a.addr,
+        a.prefix,
+        record.gateway,
+        record.dhcp_server
+    );
 
     let host = host_port().ok_or("no port.txt")?;
     let portal = SocketAddr::new(IpAddr::V4(Ipv4Addr::new(10, 0, 2, 2)), host);
@@ -145,6 +202,7 @@ fn run() -> Result<(), &'static str> {
     println!("probe.reply: {}", reply.trim_end());
     drop(conn);
     port.poll();
+    iscsi_read(&port)?;
     let (device, _) = port.into_parts();
     device.shutdown().map_err(|_| "SNP shutdown")?;
     Ok(())
