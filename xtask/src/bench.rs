@@ -73,6 +73,7 @@ impl Sample {
 
 /// What a row measures.
 #[derive(Clone, Copy, Debug, PartialEq)]
+#[repr(u8)]
 enum Kind {
     Read,
     Write,
@@ -136,7 +137,9 @@ pub fn run(args: &[String]) -> Result<(), String> {
     let _ = std::fs::remove_file(&setup.scratch_theirs);
     let _ = std::fs::remove_file(&setup.scratch_ours);
     drop(tgtd);
-    let rows = measured?;
+    let mut rows = measured?;
+    // Show reads and writes first, as the issue lists them.
+    rows.sort_by_key(|r| r.kind as u8);
     let paths = netns::measure(&setup.ours, setup.o.rounds, setup.o.lun_mib.min(256));
     let sizes = size::measure();
 
@@ -194,6 +197,24 @@ fn kept_sections(old: &str) -> &str {
 
 fn measure_all(s: &Setup) -> Result<Vec<Row>, String> {
     let mut rows = Vec::new();
+    // Whole-LUN copies first, while the LUN still holds tgtd's non-zero pattern: after the
+    // write rows it is all zeros, which qemu-img convert detects and skips.
+    for kind in [Kind::Download, Kind::Upload] {
+        let mut row = Row {
+            kind,
+            block: "whole LUN",
+            depth: 8,
+            theirs: Vec::new(),
+            ours: Vec::new(),
+        };
+        for round in 1..=s.o.rounds {
+            let (a, b) = whole_lun(s, kind)?;
+            log(kind, "LUN", 8, round, a, b);
+            row.theirs.push(a);
+            row.ours.push(b);
+        }
+        rows.push(row);
+    }
     for kind in [Kind::Read, Kind::Write] {
         for &(block, block_name) in BLOCK_SIZES {
             for &depth in QUEUE_DEPTHS {
@@ -222,22 +243,6 @@ fn measure_all(s: &Setup) -> Result<Vec<Row>, String> {
                 rows.push(row);
             }
         }
-    }
-    for kind in [Kind::Download, Kind::Upload] {
-        let mut row = Row {
-            kind,
-            block: "whole LUN",
-            depth: 8,
-            theirs: Vec::new(),
-            ours: Vec::new(),
-        };
-        for round in 1..=s.o.rounds {
-            let (a, b) = whole_lun(s, kind)?;
-            log(kind, "LUN", 8, round, a, b);
-            row.theirs.push(a);
-            row.ours.push(b);
-        }
-        rows.push(row);
     }
     Ok(rows)
 }
