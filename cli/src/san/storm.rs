@@ -204,8 +204,8 @@ fn summarize(sessions: u32, write: bool, outcomes: &[SessionOutcome]) -> StormRe
     let seconds = match (first, last) {
         (Some(s), Some(e)) => e.duration_since(s).as_secs_f64(),
         _ => 0.0,
-    }
-    .max(f64::MIN_POSITIVE);
+    };
+    let rate = |n: f64| if seconds > 0.0 { n / seconds } else { 0.0 };
     StormReport {
         mode: if write { "write" } else { "read" },
         sessions,
@@ -215,8 +215,8 @@ fn summarize(sessions: u32, write: bool, outcomes: &[SessionOutcome]) -> StormRe
         seconds,
         bytes,
         ios,
-        mb_per_s: bytes as f64 / seconds / 1e6,
-        iops: ios as f64 / seconds,
+        mb_per_s: rate(bytes as f64) / 1e6,
+        iops: rate(ios as f64),
         login_ms: Percentiles::of(&logins),
     }
 }
@@ -309,6 +309,7 @@ mod tests {
         ];
         let r = summarize(5, false, &outcomes);
         assert_eq!((r.completed, r.failed), (2, 3));
+        assert_eq!((r.seconds, r.mb_per_s, r.iops), (0.0, 0.0, 0.0));
         assert_eq!(r.failures.len(), 2);
         assert_eq!(r.failures[0].cause, "timeout");
         assert_eq!(r.failures[0].count, 2);
