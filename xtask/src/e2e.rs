@@ -113,7 +113,8 @@ pub fn run(args: &[String]) -> Result<(), String> {
         .unwrap_or_else(|| root.join("target"));
     let mut build = vec![
         "build",
-        "--release",
+        "--profile",
+        "firmware",
         "--target",
         "x86_64-unknown-uefi",
         "-p",
@@ -125,7 +126,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
         build.extend(["--features", "uefi-sanboot/iscsi"]);
     }
     crate::run("cargo", &build)?;
-    let efi_dir = target_dir.join("x86_64-unknown-uefi/release");
+    let efi_dir = target_dir.join("x86_64-unknown-uefi/firmware");
     let sanboot = efi_dir.join("uefi-sanboot.efi");
     let payload = efi_dir.join("ibft-payload.efi");
     eprintln!(
@@ -187,10 +188,10 @@ pub fn run(args: &[String]) -> Result<(), String> {
 
     let mut result = Ok(());
     for scenario in SCENARIOS {
-        if let Some(only) = &opts.scenario {
-            if only != scenario.name {
-                continue;
-            }
+        if let Some(only) = &opts.scenario
+            && only != scenario.name
+        {
+            continue;
         }
         result = run_scenario(&work, &esp, &setup, scenario, opts.timeout);
         if result.is_err() {
@@ -216,15 +217,45 @@ struct Scenario {
     forbidden: Option<&'static str>,
     /// A primary root path to a port nobody listens on comes before the real one (iSCSI only).
     dead_primary: bool,
+    /// Needs the iSCSI backend (CHAP, portals); skipped with the RAM disk.
+    iscsi_only: bool,
+    /// The run must end in one `sanboot: FAILED at` line, within seconds, that contains this.
+    failure_mentions: Option<&'static str>,
 }
+
+/// `boot-args` that tell the payload which address each port leased (QEMU's user network
+/// hands out `.15`), so it can check the iBFT's NIC records against the real ports.
+const LEASES: &str = "lease=52:54:00:00:00:01,10.0.2.15 lease=52:54:00:00:00:02,10.0.3.15";
 
 const SCENARIOS: &[Scenario] = &[
     Scenario {
         name: "boot",
-        extra_conf: "boot-args = e2e-args console=ttyS0\n",
+        extra_conf: "ibft-nics = all\nboot-args = e2e-args console=ttyS0 {LEASES}\n",
         expected: expected_boot,
         forbidden: Some("sanboot: FAILED"),
         dead_primary: false,
+        iscsi_only: false,
+        failure_mentions: None,
+    },
+    // One boot covers two settings: only the SAN port in the iBFT, and one-way CHAP.
+    Scenario {
+        name: "san-only-one-way-chap",
+        extra_conf: "ibft-nics = san\nmutual-chap-user =\nmutual-chap-secret =\n\
+                     boot-args = {LEASES}\n",
+        expected: expected_san_only_one_way_chap,
+        forbidden: Some("sanboot: FAILED"),
+        dead_primary: false,
+        iscsi_only: true,
+        failure_mentions: None,
+    },
+    Scenario {
+        name: "wrong-secret",
+        extra_conf: "chap-secret = not-the-secret-0\n",
+        expected: expected_wrong_secret,
+        forbidden: Some("IBFT-"),
+        dead_primary: false,
+        iscsi_only: true,
+        failure_mentions: Some("authentication"),
     },
     Scenario {
         name: "missing-boot-file",
@@ -232,6 +263,8 @@ const SCENARIOS: &[Scenario] = &[
         expected: expected_missing_boot_file,
         forbidden: Some("IBFT-"),
         dead_primary: false,
+        iscsi_only: false,
+        failure_mentions: None,
     },
     Scenario {
         name: "failover",
@@ -239,6 +272,8 @@ const SCENARIOS: &[Scenario] = &[
         expected: expected_failover,
         forbidden: Some("sanboot: FAILED"),
         dead_primary: true,
+        iscsi_only: true,
+        failure_mentions: None,
     },
 ];
 
@@ -267,7 +302,7 @@ fn run_scenario(
     scenario: &Scenario,
     timeout: Duration,
 ) -> Result<(), String> {
-    if scenario.dead_primary && setup.dead_port.is_none() {
+    if scenario.iscsi_only && setup.dead_port.is_none() {
         eprintln!(
             "e2e: scenario {} needs the iSCSI backend; skipped",
             scenario.name
@@ -285,9 +320,11 @@ fn run_scenario(
         "# written by cargo xtask e2e, scenario {}\n\
          {primary}root-path = {}\n\
          nic = {MAC1}\n\
-         ibft-nics = all\n\
          {}{}",
-        scenario.name, setup.root_path, setup.disk_conf, scenario.extra_conf
+        scenario.name,
+        setup.root_path,
+        setup.disk_conf,
+        scenario.extra_conf.replace("{LEASES}", LEASES)
     );
     fs::write(esp.join("sanboot.conf"), conf).map_err(|e| e.to_string())?;
     let vars = work.join("OVMF_VARS_4M.fd");
@@ -304,7 +341,14 @@ fn run_scenario(
         started.elapsed().as_secs_f64()
     );
     check_log(&text, &(scenario.expected)(setup), scenario.forbidden)?;
-    eprintln!("e2e: scenario {}: OK", scenario.name);
+    if let Some(word) = scenario.failure_mentions {
+        check_failure(&text, word, started.elapsed())?;
+    }
+    eprintln!(
+        "e2e: scenario {}: OK in {:.1} s",
+        scenario.name,
+        started.elapsed().as_secs_f64()
+    );
     Ok(())
 }
 
@@ -489,7 +533,10 @@ fn clean(raw: &[u8]) -> String {
 }
 
 fn is_ours(line: &str) -> bool {
-    line.contains("sanboot:") || line.starts_with("IBFT-") || line.starts_with("PAYLOAD-")
+    line.contains("sanboot:")
+        || line.starts_with("IBFT-")
+        || line.starts_with("PORTS-")
+        || line.starts_with("PAYLOAD-")
 }
 
 /// Scenario `boot`: every stage, then the payload's verdict and self-checks.
@@ -521,6 +568,7 @@ fn expected_boot(setup: &Setup) -> Vec<String> {
         setup.chap_line.clone(),
         "sanboot: boot: starting \\EFI\\BOOT\\BOOTX64.EFI".into(),
         format!("IBFT-OK nics=2 targets=1 boot-mac={MAC1} boot-pci=00:{SLOT1:02x}.0 target-nic=1"),
+        "PORTS-OK nics=2 ports=2".into(),
         "PAYLOAD-ARGS e2e-args console=ttyS0".into(),
         "PAYLOAD-DEVICE set".into(),
         format!(
@@ -531,6 +579,59 @@ fn expected_boot(setup: &Setup) -> Vec<String> {
         ),
         "PAYLOAD-DONE".into(),
     ]
+}
+
+/// Scenario `san-only-one-way-chap`: only the SAN port's NIC record, and it is the real
+/// second port; the target authenticates the initiator only, so the iBFT says CHAP type 1
+/// with no reverse credentials.
+fn expected_san_only_one_way_chap(setup: &Setup) -> Vec<String> {
+    vec![
+        setup.disk_line.clone(),
+        "sanboot: ibft: installed".into(),
+        "sanboot: ibft: nic0 @".into(),
+        format!("sanboot: ibft:   mac {MAC1} pci 00:{SLOT1:02x}.0"),
+        "sanboot: ibft:   ip 10.0.3.15/24 origin 3 ".into(),
+        format!(
+            "sanboot: ibft:   chap type 1 name {CHAP_USER} secret ({} chars) reverse name - secret -",
+            CHAP_SECRET.len()
+        ),
+        "sanboot: boot: starting".into(),
+        format!("IBFT-OK nics=1 targets=1 boot-mac={MAC1} boot-pci=00:{SLOT1:02x}.0"),
+        "PORTS-OK nics=1 ports=2".into(),
+        "PAYLOAD-DONE".into(),
+    ]
+}
+
+/// Scenario `wrong-secret`: the target rejects the login; one failure line, no table, no hang.
+fn expected_wrong_secret(_: &Setup) -> Vec<String> {
+    vec![
+        "sanboot: net: SAN port is port1".into(),
+        "sanboot: FAILED at disk: ".into(),
+    ]
+}
+
+/// The longest a failing run may take from power-on to its `FAILED` line (the firmware's own
+/// start-up under TCG is most of it).
+const FAILURE_WITHIN: Duration = Duration::from_secs(45);
+
+/// Exactly one `sanboot: FAILED at` line, mentioning `word`, soon enough.
+fn check_failure(text: &str, word: &str, took: Duration) -> Result<(), String> {
+    let failures: Vec<&str> = text
+        .lines()
+        .filter(|l| l.contains("sanboot: FAILED at"))
+        .collect();
+    match failures.as_slice() {
+        [one] if one.contains(word) => {}
+        [one] => return Err(format!("e2e failed: {one:?} does not mention {word:?}")),
+        _ => return Err(format!("e2e failed: {} FAILED lines", failures.len())),
+    }
+    if took > FAILURE_WITHIN {
+        return Err(format!(
+            "e2e failed: the failure took {:.1} s",
+            took.as_secs_f64()
+        ));
+    }
+    Ok(())
 }
 
 /// Scenario `missing-boot-file`: the disk and table are set up, the boot file is not there, and
@@ -574,10 +675,10 @@ fn free_port() -> Result<u16, String> {
 
 /// Checks that every expected line prefix appears, in order, and that `forbidden` does not.
 fn check_log(text: &str, expected: &[String], forbidden: Option<&str>) -> Result<(), String> {
-    if let Some(bad) = forbidden {
-        if let Some(line) = text.lines().find(|l| l.trim_start().starts_with(bad)) {
-            return Err(format!("e2e failed: unexpected line {line:?}"));
-        }
+    if let Some(bad) = forbidden
+        && let Some(line) = text.lines().find(|l| l.trim_start().starts_with(bad))
+    {
+        return Err(format!("e2e failed: unexpected line {line:?}"));
     }
     let mut lines = text.lines();
     for want in expected {

@@ -74,7 +74,7 @@ pub fn check_range(
 ) -> Result<core::ops::Range<usize>, BlockError> {
     let block_size = u64::from(block_size);
     let len = len as u64;
-    if block_size == 0 || len % block_size != 0 {
+    if block_size == 0 || !len.is_multiple_of(block_size) {
         return Err(BlockError::BadBufferSize);
     }
     let blocks = len / block_size;
@@ -100,7 +100,7 @@ impl<'a> RamDisk<'a> {
     /// Wraps an image; `None` when it is empty or not a whole number of blocks.
     pub fn new(image: &'a mut [u8], block_size: u32) -> Option<Self> {
         let bs = usize::try_from(block_size).ok()?;
-        (bs != 0 && !image.is_empty() && image.len() % bs == 0)
+        (bs != 0 && !image.is_empty() && image.len().is_multiple_of(bs))
             .then_some(Self { image, block_size })
     }
 }

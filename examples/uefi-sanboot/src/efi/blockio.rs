@@ -63,7 +63,7 @@ unsafe fn checked<'a>(
     if media_id != dev.media.media_id {
         return Err(Status::MEDIA_CHANGED);
     }
-    if buffer_size % dev.media.block_size as usize != 0 {
+    if !buffer_size.is_multiple_of(dev.media.block_size as usize) {
         return Err(Status::BAD_BUFFER_SIZE);
     }
     if buffer.is_null() && buffer_size != 0 {
