@@ -53,6 +53,8 @@ struct Options {
     timeout: Duration,
     keep: bool,
     scenario: Option<String>,
+    /// A Linux kernel (EFI stub) and initramfs for the `linux` scenario.
+    linux: Option<(PathBuf, PathBuf)>,
 }
 
 fn parse_options(args: &[String]) -> Result<Options, String> {
@@ -61,6 +63,7 @@ fn parse_options(args: &[String]) -> Result<Options, String> {
         timeout: Duration::from_secs(120),
         keep: false,
         scenario: None,
+        linux: None,
     };
     let mut it = args.iter();
     while let Some(arg) = it.next() {
@@ -80,6 +83,11 @@ fn parse_options(args: &[String]) -> Result<Options, String> {
                 opts.timeout = Duration::from_secs(secs);
             }
             "--keep" => opts.keep = true,
+            "--linux" => {
+                let kernel = it.next().ok_or("--linux needs KERNEL INITRD")?;
+                let initrd = it.next().ok_or("--linux needs KERNEL INITRD")?;
+                opts.linux = Some((kernel.into(), initrd.into()));
+            }
             "--scenario" => {
                 let name = it.next().ok_or("--scenario needs a name")?;
                 if !SCENARIOS.iter().any(|s| s.name == name) {
@@ -148,7 +156,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
         Backend::Ram => esp.join("disk.img"),
         Backend::Iscsi => work.join("lun.img"),
     };
-    build_disk_image(&image, &payload, &payload_data)?;
+    build_disk_image(&image, &payload, &payload_data, opts.linux.as_ref())?;
     let _tgtd; // stopped when dropped, after the scenarios
     let setup = match opts.backend {
         Backend::Ram => Setup {
@@ -193,6 +201,13 @@ pub fn run(args: &[String]) -> Result<(), String> {
         {
             continue;
         }
+        if scenario.linux && opts.linux.is_none() {
+            eprintln!(
+                "e2e: scenario {} needs --linux KERNEL INITRD; skipped",
+                scenario.name
+            );
+            continue;
+        }
         result = run_scenario(&work, &esp, &setup, scenario, opts.timeout);
         if result.is_err() {
             break;
@@ -221,6 +236,8 @@ struct Scenario {
     iscsi_only: bool,
     /// The run must end in one `sanboot: FAILED at` line, within seconds, that contains this.
     failure_mentions: Option<&'static str>,
+    /// Boots Linux from the LUN (`--linux`) and checks what its `iscsi_ibft` shows.
+    linux: bool,
 }
 
 /// `boot-args` that tell the payload which address each port leased (QEMU's user network
@@ -236,6 +253,7 @@ const SCENARIOS: &[Scenario] = &[
         dead_primary: false,
         iscsi_only: false,
         failure_mentions: None,
+        linux: false,
     },
     // One boot covers two settings: only the SAN port in the iBFT, and one-way CHAP.
     Scenario {
@@ -247,6 +265,19 @@ const SCENARIOS: &[Scenario] = &[
         dead_primary: false,
         iscsi_only: true,
         failure_mentions: None,
+        linux: false,
+    },
+    // Debian's kernel (an EFI stub) and an initramfs from the LUN: Linux takes over.
+    Scenario {
+        name: "linux",
+        extra_conf: "ibft-nics = all\nboot-file = \\vmlinuz\n\
+                     boot-args = initrd=\\initrd.img console=ttyS0 panic=-1 loglevel=1 rdinit=/init\n",
+        expected: expected_linux,
+        forbidden: Some("sanboot: FAILED"),
+        dead_primary: false,
+        iscsi_only: false,
+        failure_mentions: None,
+        linux: true,
     },
     Scenario {
         name: "wrong-secret",
@@ -256,6 +287,7 @@ const SCENARIOS: &[Scenario] = &[
         dead_primary: false,
         iscsi_only: true,
         failure_mentions: Some("authentication"),
+        linux: false,
     },
     Scenario {
         name: "missing-boot-file",
@@ -265,15 +297,17 @@ const SCENARIOS: &[Scenario] = &[
         dead_primary: false,
         iscsi_only: false,
         failure_mentions: None,
+        linux: false,
     },
     Scenario {
         name: "failover",
-        extra_conf: "",
+        extra_conf: "ibft-nics = all\nboot-args = {LEASES}\n",
         expected: expected_failover,
         forbidden: Some("sanboot: FAILED"),
         dead_primary: true,
         iscsi_only: true,
         failure_mentions: None,
+        linux: false,
     },
 ];
 
@@ -344,6 +378,9 @@ fn run_scenario(
     if let Some(word) = scenario.failure_mentions {
         check_failure(&text, word, started.elapsed())?;
     }
+    if scenario.linux {
+        check_linux_report(&linux_report(&text))?;
+    }
     eprintln!(
         "e2e: scenario {}: OK in {:.1} s",
         scenario.name,
@@ -401,7 +438,12 @@ fn tool(program: &str, args: &[&str]) -> Result<(), String> {
 
 /// A GPT disk with one EFI system partition (FAT, sized to the partition) holding the payload
 /// as `\EFI\BOOT\BOOTX64.EFI` and `\payload.bin` for its read check. No root needed.
-fn build_disk_image(image: &Path, payload: &Path, data: &Path) -> Result<(), String> {
+fn build_disk_image(
+    image: &Path,
+    payload: &Path,
+    data: &Path,
+    linux: Option<&(PathBuf, PathBuf)>,
+) -> Result<(), String> {
     let file = fs::File::create(image).map_err(|e| format!("{}: {e}", image.display()))?;
     file.set_len(DISK_BYTES).map_err(|e| e.to_string())?;
     drop(file);
@@ -418,7 +460,14 @@ fn build_disk_image(image: &Path, payload: &Path, data: &Path) -> Result<(), Str
     let payload = payload.to_str().ok_or("non-UTF-8 path")?;
     tool("mcopy", &["-i", &part, payload, "::/EFI/BOOT/BOOTX64.EFI"])?;
     let data = data.to_str().ok_or("non-UTF-8 path")?;
-    tool("mcopy", &["-i", &part, data, "::/payload.bin"])
+    tool("mcopy", &["-i", &part, data, "::/payload.bin"])?;
+    if let Some((kernel, initrd)) = linux {
+        let kernel = kernel.to_str().ok_or("non-UTF-8 path")?;
+        let initrd = initrd.to_str().ok_or("non-UTF-8 path")?;
+        tool("mcopy", &["-i", &part, kernel, "::/vmlinuz"])?;
+        tool("mcopy", &["-i", &part, initrd, "::/initrd.img"])?;
+    }
+    Ok(())
 }
 
 /// Boots QEMU, polling the serial log; stops at the payload's last line, at a sanboot failure,
@@ -537,6 +586,7 @@ fn is_ours(line: &str) -> bool {
         || line.starts_with("IBFT-")
         || line.starts_with("PORTS-")
         || line.starts_with("PAYLOAD-")
+        || line.contains("@@IBFT")
 }
 
 /// Scenario `boot`: every stage, then the payload's verdict and self-checks.
@@ -610,6 +660,97 @@ fn expected_wrong_secret(_: &Setup) -> Vec<String> {
     ]
 }
 
+/// Scenario `linux`: sanboot starts the kernel, whose initramfs reports `/sys/firmware/ibft`.
+fn expected_linux(setup: &Setup) -> Vec<String> {
+    vec![
+        setup.disk_line.clone(),
+        "sanboot: ibft: installed".into(),
+        "sanboot: boot: starting \\vmlinuz".into(),
+        REPORT_BEGIN.into(),
+        REPORT_END.into(),
+    ]
+}
+
+/// The markers and line prefix of the report the initramfs (`iscsi_boot_tests::linux_vm`)
+/// prints: `@@IBFT@@ ethernet0/mac=52:54:…` for each file under `/sys/firmware/ibft`.
+const REPORT_BEGIN: &str = "@@IBFT-BEGIN@@";
+const REPORT_END: &str = "@@IBFT-END@@";
+const REPORT_LINE: &str = "@@IBFT@@ ";
+
+/// The `path=value` pairs of the guest's report.
+fn linux_report(text: &str) -> std::collections::BTreeMap<String, String> {
+    let start = text.find(REPORT_BEGIN).unwrap_or(text.len());
+    text[start..]
+        .lines()
+        .take_while(|l| !l.contains(REPORT_END))
+        .filter_map(|l| l.split_once(REPORT_LINE).map(|(_, kv)| kv))
+        .filter_map(|kv| kv.split_once('='))
+        .map(|(k, v)| (k.to_string(), v.trim().to_string()))
+        .collect()
+}
+
+/// What Linux's `iscsi_ibft` shows must be this machine: each `ethernetN` has the MAC of the
+/// PCI device it links to and the address its port leased, and the boot target's
+/// `nic-assoc` names the record of the second (SAN) port.
+fn check_linux_report(report: &std::collections::BTreeMap<String, String>) -> Result<(), String> {
+    let leases = [(MAC0, "10.0.2.15", SLOT0), (MAC1, "10.0.3.15", SLOT1)];
+    let mut san_index = None;
+    let mut records = 0;
+    for index in 0..8 {
+        let key = |field: &str| format!("ethernet{index}/{field}");
+        let Some(mac) = report.get(&key("mac")) else {
+            continue;
+        };
+        records += 1;
+        let (_, ip, slot) = leases
+            .iter()
+            .find(|(m, _, _)| m.eq_ignore_ascii_case(mac))
+            .ok_or(format!(
+                "linux: ethernet{index} mac {mac} is no port of this machine"
+            ))?;
+        let device = report.get(&key("device")).map(String::as_str);
+        if device != Some(format!("0000:00:{slot:02x}.0").as_str()) {
+            return Err(format!(
+                "linux: ethernet{index} links to {device:?}, not slot {slot:#x}"
+            ));
+        }
+        // `device/net/IF/address`, or `device/virtioN/net/IF/address` for virtio.
+        let prefix = key("device/");
+        let addresses: Vec<&String> = report
+            .iter()
+            .filter(|(k, _)| {
+                k.starts_with(&prefix) && k.contains("/net/") && k.ends_with("/address")
+            })
+            .map(|(_, v)| v)
+            .collect();
+        if addresses.is_empty() || addresses.iter().any(|a| !a.eq_ignore_ascii_case(mac)) {
+            return Err(format!(
+                "linux: ethernet{index} mac {mac} but its device's interfaces have {addresses:?}"
+            ));
+        }
+        let got_ip = report.get(&key("ip-addr")).map(String::as_str);
+        if got_ip != Some(*ip) {
+            return Err(format!("linux: ethernet{index} ip {got_ip:?}, leased {ip}"));
+        }
+        if mac.eq_ignore_ascii_case(MAC1) {
+            san_index = Some(index.to_string());
+        }
+    }
+    if records != 2 {
+        return Err(format!("linux: {records} ethernet records, want 2"));
+    }
+    let assoc = report.get("target0/nic-assoc");
+    if assoc != san_index.as_ref() {
+        return Err(format!(
+            "linux: target0 nic-assoc {assoc:?}, the SAN port is ethernet{san_index:?}"
+        ));
+    }
+    eprintln!(
+        "e2e: linux: both ethernet records match their devices and leases; target0 uses the SAN port"
+    );
+    Ok(())
+}
+
 /// The longest a failing run may take from power-on to its `FAILED` line (the firmware's own
 /// start-up under TCG is most of it).
 const FAILURE_WITHIN: Duration = Duration::from_secs(45);
@@ -661,6 +802,7 @@ fn expected_failover(setup: &Setup) -> Vec<String> {
         ),
         "sanboot: boot: starting".into(),
         format!("IBFT-OK nics=2 targets=2 boot-mac={MAC1} boot-pci=00:{SLOT1:02x}.0 target-nic=1"),
+        "PORTS-OK nics=2 ports=2".into(),
         "PAYLOAD-DONE".into(),
     ]
 }
@@ -830,5 +972,42 @@ mod tests {
             Err(format!("e2e failed: {failed}"))
         );
         assert!(check_log(failed, &[], Some("sanboot: FAILED")).is_err());
+    }
+
+    /// A report as Debian 6.1's `iscsi_ibft` printed it for this machine (abridged).
+    const LINUX_REPORT: &str = "noise\n@@IBFT-BEGIN@@\n\
+        @@IBFT@@ ethernet0/ip-addr=10.0.2.15\n@@IBFT@@ ethernet0/mac=52:54:00:00:00:01\n\
+        @@IBFT@@ ethernet1/ip-addr=10.0.3.15\n@@IBFT@@ ethernet1/mac=52:54:00:00:00:02\n\
+        @@IBFT@@ target0/nic-assoc=1\n\
+        @@IBFT@@ ethernet0/device=0000:00:08.0\n@@IBFT@@ ethernet1/device=0000:00:09.0\n\
+        @@IBFT@@ ethernet0/device/virtio0/net/enp0s8/address=52:54:00:00:00:01\n\
+        @@IBFT@@ ethernet1/device/virtio1/net/enp0s9/address=52:54:00:00:00:02\n\
+        @@IBFT-END@@\n@@IBFT@@ ethernet2/mac=after-the-end\n";
+
+    #[test]
+    fn linux_report_matches_this_machine() {
+        let report = linux_report(LINUX_REPORT);
+        assert_eq!(report.len(), 9);
+        assert_eq!(check_linux_report(&report), Ok(()));
+    }
+
+    #[test]
+    fn linux_report_mismatches_are_caught() {
+        for (from, to) in [
+            ("nic-assoc=1", "nic-assoc=0"),
+            ("ip-addr=10.0.3.15", "ip-addr=10.0.3.16"),
+            (
+                "net/enp0s9/address=52:54:00:00:00:02",
+                "net/enp0s9/address=52:54:00:00:00:09",
+            ),
+            (
+                "ethernet1/device=0000:00:09.0",
+                "ethernet1/device=0000:00:08.0",
+            ),
+            ("@@IBFT@@ ethernet1/mac=52:54:00:00:00:02\n", ""),
+        ] {
+            let report = linux_report(&LINUX_REPORT.replace(from, to));
+            assert!(check_linux_report(&report).is_err(), "{from} -> {to}");
+        }
     }
 }
