@@ -3,7 +3,8 @@
 //! and chain-loads the payload, which must find a correct iBFT (see `xtask/src/e2e.rs`).
 //!
 //! Runs the iSCSI backend's scenarios (boot with mutual CHAP and both ports in the iBFT; only
-//! the SAN port with one-way CHAP; a wrong CHAP secret that must fail fast; missing boot file;
+//! the SAN port with one-way CHAP; an idle session kept alive while tgtd pings it; a wrong
+//! CHAP secret that must fail fast; missing boot file;
 //! failover to the secondary target; Debian's kernel and an initramfs booted from the LUN,
 //! whose `iscsi_ibft` must describe this machine): a `firmware`-profile build of both UEFI apps (cargo
 //! releases its build lock before it runs tests, so the nested cargo shares the target
@@ -101,6 +102,7 @@ fn sanboot_attaches_disk_installs_ibft_and_chain_loads_payload() {
         for scenario in [
             "boot",
             "san-only-one-way-chap",
+            "idle",
             "wrong-secret",
             "missing-boot-file",
             "failover",

@@ -238,6 +238,8 @@ struct Scenario {
     failure_mentions: Option<&'static str>,
     /// Boots Linux from the LUN (`--linux`) and checks what its `iscsi_ibft` shows.
     linux: bool,
+    /// tgtd must not have dropped a connection for unanswered NOP-Ins during the boot.
+    session_kept: bool,
 }
 
 /// `boot-args` that tell the payload which address each port leased (QEMU's user network
@@ -254,6 +256,7 @@ const SCENARIOS: &[Scenario] = &[
         iscsi_only: false,
         failure_mentions: None,
         linux: false,
+        session_kept: false,
     },
     // One boot covers two settings: only the SAN port in the iBFT, and one-way CHAP.
     Scenario {
@@ -266,6 +269,7 @@ const SCENARIOS: &[Scenario] = &[
         iscsi_only: true,
         failure_mentions: None,
         linux: false,
+        session_kept: false,
     },
     // Debian's kernel (an EFI stub) and an initramfs from the LUN: Linux takes over.
     Scenario {
@@ -278,6 +282,20 @@ const SCENARIOS: &[Scenario] = &[
         iscsi_only: false,
         failure_mentions: None,
         linux: true,
+        session_kept: false,
+    },
+    // The payload waits 6 s without reading while tgtd pings every second and gives up after
+    // three unanswered pings: only the timer-driven idle servicing keeps the session.
+    Scenario {
+        name: "idle",
+        extra_conf: "ibft-nics = all\nboot-args = stall=6 {LEASES}\n",
+        expected: expected_idle,
+        forbidden: Some("sanboot: FAILED"),
+        dead_primary: false,
+        iscsi_only: true,
+        failure_mentions: None,
+        linux: false,
+        session_kept: true,
     },
     Scenario {
         name: "wrong-secret",
@@ -288,6 +306,7 @@ const SCENARIOS: &[Scenario] = &[
         iscsi_only: true,
         failure_mentions: Some("authentication"),
         linux: false,
+        session_kept: false,
     },
     Scenario {
         name: "missing-boot-file",
@@ -298,6 +317,7 @@ const SCENARIOS: &[Scenario] = &[
         iscsi_only: false,
         failure_mentions: None,
         linux: false,
+        session_kept: false,
     },
     Scenario {
         name: "failover",
@@ -308,6 +328,7 @@ const SCENARIOS: &[Scenario] = &[
         iscsi_only: true,
         failure_mentions: None,
         linux: false,
+        session_kept: false,
     },
 ];
 
@@ -364,6 +385,8 @@ fn run_scenario(
     let vars = work.join("OVMF_VARS_4M.fd");
     copy(Path::new(OVMF_VARS), &vars)?;
     let log = work.join(format!("serial-{}.log", scenario.name));
+    let tgtd_log = work.join("tgtd.log");
+    let tgtd_log_before = file_len(&tgtd_log).unwrap_or(0);
     let started = Instant::now();
     let outcome = boot(esp, &vars, &log, timeout)?;
     let text = clean(&fs::read(&log).unwrap_or_default());
@@ -380,6 +403,14 @@ fn run_scenario(
     }
     if scenario.linux {
         check_linux_report(&linux_report(&text))?;
+    }
+    if scenario.session_kept {
+        let tgtd_text =
+            String::from_utf8_lossy(&fs::read(&tgtd_log).unwrap_or_default()).into_owned();
+        let during = tgtd_text.get(tgtd_log_before as usize..).unwrap_or("");
+        if let Some(line) = during.lines().find(|l| l.contains(TGTD_NOP_TIMEOUT)) {
+            return Err(format!("e2e failed: tgtd dropped the idle session: {line}"));
+        }
     }
     eprintln!(
         "e2e: scenario {}: OK in {:.1} s",
@@ -660,6 +691,20 @@ fn expected_wrong_secret(_: &Setup) -> Vec<String> {
     ]
 }
 
+/// What tgtd logs when it drops a connection whose initiator answered no NOP-In
+/// (`iscsi_tcp_nop_work_handler`: "tcp connection timed out after 3 failed NOP-OUT").
+const TGTD_NOP_TIMEOUT: &str = "failed NOP-OUT";
+
+/// Scenario `idle`: the payload reads its file after the stall.
+fn expected_idle(_: &Setup) -> Vec<String> {
+    vec![
+        "PORTS-OK nics=2 ports=2".into(),
+        "PAYLOAD-STALL 6 s".into(),
+        "PAYLOAD-READ \\payload.bin 1048576 bytes".into(),
+        "PAYLOAD-DONE".into(),
+    ]
+}
+
 /// Scenario `linux`: sanboot starts the kernel, whose initramfs reports `/sys/firmware/ibft`.
 fn expected_linux(setup: &Setup) -> Vec<String> {
     vec![
@@ -927,8 +972,16 @@ impl Tgtd {
             MUTUAL_USER,
             "--outgoing",
         ])?;
+        // Ping the initiator every second and drop the connection after three unanswered
+        // pings: an initiator that does not service its session while the loader is busy
+        // elsewhere loses it (the `idle` scenario).
+        for (name, value) in [("nop_interval", "1"), ("nop_count", "3")] {
+            tgtadm(&[
+                "--op", "update", "--mode", "target", "--tid", "1", "-n", name, "-v", value,
+            ])?;
+        }
         eprintln!(
-            "e2e: tgtd exports {img} as {TARGET_IQN} LUN 1 on 127.0.0.1:{port} (mutual CHAP)"
+            "e2e: tgtd exports {img} as {TARGET_IQN} LUN 1 on 127.0.0.1:{port} (mutual CHAP, NOP-In every 1 s)"
         );
         Ok(tgtd)
     }

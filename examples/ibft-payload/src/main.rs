@@ -162,8 +162,17 @@ mod efi {
 
     /// Prints the verdict and the self-checks, then powers off.
     pub fn run() -> Status {
+        let options = load_options();
         if let Some(table) = verdict() {
-            port_verdict(table, &load_options());
+            port_verdict(table, &options);
+        }
+        // `stall=N`: wait N seconds without touching the disk (the idle-session scenario).
+        if let Some(secs) = options
+            .split_ascii_whitespace()
+            .find_map(|w| w.strip_prefix("stall=")?.parse::<usize>().ok())
+        {
+            println!("PAYLOAD-STALL {secs} s");
+            boot::stall(core::time::Duration::from_secs(secs as u64));
         }
         self_checks();
         println!("PAYLOAD-DONE");
