@@ -131,10 +131,10 @@ fn lint(source: &Source, as_json: bool) -> Result<ExitCode, String> {
     let mut findings = Vec::new();
     let summary = ibft::lint(&bytes, &mut |f: Finding| findings.push(f));
     let mut sys = Vec::new();
-    if source.system {
-        if let Ok(t) = Table::decode(&bytes, &mut |_| {}) {
-            sys = system::cross_check(&t, &source.sysfs);
-        }
+    if source.system
+        && let Ok(t) = Table::decode(&bytes, &mut |_| {})
+    {
+        sys = system::cross_check(&t, &source.sysfs);
     }
     if as_json {
         let mut all = json::findings(&findings);

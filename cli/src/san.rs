@@ -95,13 +95,23 @@ pub enum SanCommand {
 }
 
 /// A target argument and the session options that go with it.
-#[derive(Debug, Clone, Args)]
+#[derive(Clone, Args)]
 pub struct TargetArgs {
     /// `iscsi://[user[%secret]@]host[:port]/IQN/LUN` or `iscsi:host:proto:port:LUN:IQN`.
     pub target: String,
     /// Session options.
     #[command(flatten)]
     pub session: SessionArgs,
+}
+
+/// The target URL may carry `user%secret@`: shown redacted.
+impl std::fmt::Debug for TargetArgs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TargetArgs")
+            .field("target", &session::redact_url(&self.target))
+            .field("session", &self.session)
+            .finish()
+    }
 }
 
 /// Runs a target-facing subcommand.

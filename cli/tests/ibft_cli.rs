@@ -98,7 +98,7 @@ fn build_dump_lint_round_trip() {
     );
     // Target 10.0.2.2 is on-link: the default policy blanks the gateway.
     assert!(
-        out.contains("ip 10.0.2.15/24 origin 3 gateway - dns 10.0.2.3 - dhcp 10.0.2.2"),
+        out.contains("ip 10.0.2.15/24 origin 3 (dhcp) gateway - dns 10.0.2.3 - dhcp 10.0.2.2"),
         "{out}"
     );
     assert!(
@@ -233,6 +233,20 @@ fn system_mode_reads_sysfs_and_cross_checks_macs() {
         .args(["ibft", "lint", "--system"])
         .env("ISCSI_BOOT_SYSFS", &sys));
     assert_eq!((code, out.as_str()), (0, ""));
+
+    // A second port the table does not describe.
+    let other = sys.join("bus/pci/devices/0000:00:07.0/net/ibfttest8");
+    fs::create_dir_all(&other).unwrap();
+    fs::write(other.join("address"), "52:54:00:12:34:07\n").unwrap();
+    let (code, out, _) = run(bin()
+        .args(["ibft", "lint", "--system"])
+        .env("ISCSI_BOOT_SYSFS", &sys));
+    assert_eq!(code, 3);
+    assert!(
+        out.starts_with("IBFT103 warning port ibfttest8 (PCI 00:07.0) has no NIC record"),
+        "{out}"
+    );
+    fs::remove_dir_all(sys.join("bus/pci/devices/0000:00:07.0")).unwrap();
 
     fs::write(port.join("address"), "52:54:00:99:99:99\n").unwrap();
     let (code, out, _) = run(bin()

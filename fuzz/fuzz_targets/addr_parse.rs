@@ -1,26 +1,7 @@
 //! Root paths, libiscsi URLs, portals and SendTargets addresses from arbitrary text.
 #![no_main]
 
-use initiator::addr::{Lun, Portal, TargetAddress, percent_decode};
-use libfuzzer_sys::fuzz_target;
+#[path = "../entries/addr_parse.rs"]
+mod entry;
 
-fuzz_target!(|data: &[u8]| {
-    let Ok(s) = core::str::from_utf8(data) else {
-        return;
-    };
-    if let Ok(a) = TargetAddress::parse(s) {
-        // Whatever parses must display and parse back to the same value.
-        let shown = a.to_string();
-        assert_eq!(
-            TargetAddress::parse(&shown).map(|b| (b.host, b.port, b.lun, b.target_name)),
-            Ok((a.host, a.port, a.lun, a.target_name))
-        );
-        let _ = a.url().to_string();
-        if let Some(c) = a.credentials {
-            let _ = percent_decode(c.password.unwrap_or(""), &mut [0u8; 64]);
-        }
-    }
-    let _ = Portal::parse(s);
-    let _ = Portal::parse_target_address(s);
-    let _ = Lun::parse_root_path(s);
-});
+libfuzzer_sys::fuzz_target!(|data: &[u8]| entry::run(data));

@@ -2,20 +2,7 @@
 //! must return typed errors, never panic, on any input.
 #![no_main]
 
-use libfuzzer_sys::fuzz_target;
-use sanboot::config::Config;
-use sanboot::root_path::RootPath;
+#[path = "../entries/sanboot_config.rs"]
+mod entry;
 
-fuzz_target!(|data: &[u8]| {
-    let _ = sanboot::smbios::system_uuid(data);
-    if let Ok(text) = core::str::from_utf8(data) {
-        if let Ok(cfg) = Config::from_file(text) {
-            for rp in cfg.root_paths() {
-                let _ = rp.sam_lun();
-            }
-        }
-        let _ = Config::from_args(text);
-        let _ = RootPath::parse(text);
-        let _ = text.parse::<sanboot::mac::Mac>();
-    }
-});
+libfuzzer_sys::fuzz_target!(|data: &[u8]| entry::run(data));

@@ -2,29 +2,7 @@
 //! writable again and read back unchanged.
 #![no_main]
 
-use initiator::text::{TextAccumulator, TextIter, TextWriter};
-use libfuzzer_sys::fuzz_target;
+#[path = "../entries/text_parse.rs"]
+mod entry;
 
-fuzz_target!(|input: &[u8]| {
-    let mut storage = vec![0u8; input.len()];
-    let mut writer = TextWriter::new(&mut storage);
-    for pair in TextIter::new(input) {
-        let Ok((key, value)) = pair else { break };
-        writer
-            .push(key, value)
-            .expect("a parsed pair fits where it came from");
-    }
-    let written = writer.as_bytes().to_vec();
-    let reparsed: Vec<_> = TextIter::new(&written).collect();
-    assert!(reparsed.iter().all(Result::is_ok));
-
-    // Continued segments: split anywhere, accumulate, same bytes.
-    let mut acc_storage = vec![0u8; input.len()];
-    let mut acc = TextAccumulator::new(&mut acc_storage);
-    let cut = input
-        .first()
-        .map_or(0, |&b| usize::from(b) % (input.len() + 1));
-    acc.push(&input[..cut]).expect("fits");
-    acc.push(&input[cut..]).expect("fits");
-    assert_eq!(acc.as_bytes(), input);
-});
+libfuzzer_sys::fuzz_target!(|data: &[u8]| entry::run(data));

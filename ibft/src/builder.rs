@@ -15,6 +15,24 @@ pub const DEFAULT_CAPACITY: usize = 16;
 /// gateway when the table has one (KB960104). When the target is on the NIC's own subnet and
 /// the gateway does not route back to it, Windows loses its disk at the hand-off
 /// (`0xc00000e9` / INACCESSIBLE_BOOT_DEVICE). Linux ignores the field for on-link targets.
+///
+/// ```
+/// use core::net::IpAddr;
+/// let mut b: ibft::Builder = ibft::Builder::new("iqn.2026-11.org.example:n");
+/// let nic = b.add_nic(ibft::NicConfig {
+///     mac: [2, 0, 0, 0, 0, 1],
+///     address: Some(ibft::IpCidr::new("10.0.2.15".parse().unwrap(), 24)),
+///     gateway: Some("10.0.2.1".parse().unwrap()),
+///     ..Default::default()
+/// }).unwrap();
+/// let target: IpAddr = "10.0.2.2".parse().unwrap();
+/// b.add_target(ibft::TargetConfig::new(nic, target, "iqn.2026-11.org.example:d")).unwrap();
+/// assert_eq!(b.gateway_for(nic), None); // OmitWhenOnLink
+/// b.gateway_policy = ibft::GatewayPolicy::TargetAsGateway;
+/// assert_eq!(b.gateway_for(nic), Some(target));
+/// b.gateway_policy = ibft::GatewayPolicy::Keep;
+/// assert_eq!(b.gateway_for(nic), Some("10.0.2.1".parse().unwrap()));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum GatewayPolicy {
     /// Write the gateway the port was configured with.
@@ -28,6 +46,11 @@ pub enum GatewayPolicy {
 }
 
 /// Alignment of each structure and of the string heap.
+///
+/// ```
+/// let mut b: ibft::Builder = ibft::Builder::new("iqn.2026-11.org.example:n");
+/// b.alignment = ibft::Alignment::Sixteen; // as iPXE writes
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Alignment {
     /// 8 bytes, as the specification asks and EDK2 writes.
@@ -47,6 +70,13 @@ impl Alignment {
 }
 
 /// A NIC added to a [`Builder`]; targets name their NIC with it.
+///
+/// ```
+/// let mut b: ibft::Builder = ibft::Builder::new("iqn.2026-11.org.example:n");
+/// let first = b.add_nic(ibft::NicConfig { mac: [2, 0, 0, 0, 0, 1], ..Default::default() }).unwrap();
+/// let second = b.add_nic(ibft::NicConfig { mac: [2, 0, 0, 0, 0, 2], ..Default::default() }).unwrap();
+/// assert_eq!((first.index(), second.index()), (0, 1));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct NicHandle(u8);
 
@@ -104,7 +134,16 @@ impl<'a> TargetConfig<'a> {
 }
 
 /// Why a table cannot be built.
+///
+/// ```
+/// let mut b: ibft::Builder = ibft::Builder::new("iqn.2026-11.org.example:n");
+/// let nic = ibft::NicConfig { mac: [2, 0, 0, 0, 0, 1], ..Default::default() };
+/// b.add_nic(nic).unwrap();
+/// assert_eq!(b.add_nic(nic), Err(ibft::BuildError::DuplicateMac(nic.mac)));
+/// assert_eq!(b.buffer_len(), Err(ibft::BuildError::NoBootTarget));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum BuildError {
     /// More NICs than the builder's capacity.
     #[error("too many NICs")]
@@ -142,6 +181,10 @@ pub enum BuildError {
     /// A string contains a NUL byte.
     #[error("{0} contains a NUL byte")]
     StringHasNul(StringField),
+    /// A string is longer than its field allows (iSCSI names: 223 bytes, RFC 3720;
+    /// other strings: 65535).
+    #[error("{0} is too long")]
+    StringTooLong(StringField),
     /// A required string is empty.
     #[error("{0} is empty")]
     EmptyString(StringField),
@@ -199,12 +242,19 @@ pub struct Builder<'a, const N: usize = DEFAULT_CAPACITY> {
     targets: heapless::Vec<TargetConfig<'a>, N>,
 }
 
+/// Longest iSCSI name (RFC 3720, section 3.2.6.1).
+pub const MAX_ISCSI_NAME: usize = 223;
+
 fn check_string(s: &str, field: StringField) -> Result<(), BuildError> {
     if s.as_bytes().contains(&0) {
         return Err(BuildError::StringHasNul(field));
     }
-    if s.len() > usize::from(u16::MAX) {
-        return Err(BuildError::TableTooLarge(s.len()));
+    let max = match field {
+        StringField::InitiatorName | StringField::TargetName => MAX_ISCSI_NAME,
+        _ => usize::from(u16::MAX),
+    };
+    if s.len() > max {
+        return Err(BuildError::StringTooLong(field));
     }
     Ok(())
 }
@@ -252,10 +302,10 @@ impl<'a, const N: usize> Builder<'a, N> {
         if nic.mac == [0; 6] {
             return Err(BuildError::InvalidMac);
         }
-        if let Some(pci) = nic.pci {
-            if !pci.is_valid() || pci.to_wire() == 0 {
-                return Err(BuildError::InvalidPci);
-            }
+        if let Some(pci) = nic.pci
+            && (!pci.is_valid() || pci.to_wire() == 0)
+        {
+            return Err(BuildError::InvalidPci);
         }
         if nic.address.is_some_and(|a| !a.is_valid()) {
             return Err(BuildError::InvalidPrefix);

@@ -134,7 +134,7 @@ impl fmt::Display for Table<'_> {
                 "  ip {}/{} origin {} gateway {} dns {} {} dhcp {}",
                 Ip(c.address.map(|a| a.addr)),
                 n.prefix,
-                u8::from(c.origin),
+                c.origin,
                 Ip(c.gateway),
                 Ip(c.dns[0]),
                 Ip(c.dns[1]),

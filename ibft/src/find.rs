@@ -64,5 +64,5 @@ pub fn legacy_placement_ok(addr: u64, len: usize) -> bool {
     let Some(end) = u64::try_from(len).ok().and_then(|l| addr.checked_add(l)) else {
         return false;
     };
-    addr % 16 == 0 && addr >= LEGACY_WINDOW.start && end <= LEGACY_WINDOW.end
+    addr.is_multiple_of(16) && addr >= LEGACY_WINDOW.start && end <= LEGACY_WINDOW.end
 }

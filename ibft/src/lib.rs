@@ -7,7 +7,7 @@
 //!   referring to its NIC by [`NicHandle`], and emits a checksummed table into a `&mut [u8]`;
 //! - [`Table::parse`] is strict (at least as strict as Linux), [`Table::decode`] is lenient and
 //!   reports each [`Problem`];
-//! - [`lint`] reports structural and semantic defects with stable [`Code`]s;
+//! - [`lint()`] reports structural and semantic defects with stable [`Code`]s;
 //! - [`find`] scans memory for a table; [`legacy_placement_ok`] checks a BIOS placement.
 //!
 //! ```
@@ -31,6 +31,11 @@
 #[cfg(test)]
 extern crate std;
 
+/// The Rust examples of `docs/ibft.md` compile and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/ibft.md")]
+mod guide {}
+
 mod builder;
 mod display;
 mod find;
@@ -40,12 +45,13 @@ mod types;
 pub mod wire;
 
 pub use builder::{
-    Alignment, BuildError, Builder, DEFAULT_CAPACITY, GatewayPolicy, NicHandle, TargetConfig,
+    Alignment, BuildError, Builder, DEFAULT_CAPACITY, GatewayPolicy, MAX_ISCSI_NAME, NicHandle,
+    TargetConfig,
 };
 pub use find::{LEGACY_WINDOW, find, find_all, legacy_placement_ok};
-pub use lint::{Code, Finding, LintSummary, Severity, lint};
+pub use lint::{Code, Finding, LintSummary, Severity, lint, lint_into};
 pub use parse::{
-    HeaderRepr, InitiatorRepr, NicRepr, ParseError, Problem, SIGNATURES, Slot, StringField, Table,
-    TargetRepr, flags,
+    Decoded, HeaderRepr, InitiatorRepr, NicRepr, ParseError, Problem, SIGNATURES, Slot,
+    StringField, Table, TargetRepr, flags,
 };
 pub use types::{Chap, ChapType, IpCidr, Lun, NicConfig, Origin, PciAddress, decode_ip, encode_ip};

@@ -37,7 +37,14 @@ impl fmt::Display for Severity {
 macro_rules! codes {
     ($($name:ident = $num:literal, $sev:ident, $title:literal, $why:literal;)*) => {
         /// A lint code; the numbers are stable.
+        ///
+        /// ```
+        /// let c = ibft::Code::Checksum;
+        /// assert_eq!((c.as_str(), c.severity()), ("IBFT004", ibft::Severity::Error));
+        /// assert!(c.explanation().contains("Linux"));
+        /// ```
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        #[non_exhaustive]
         pub enum Code {
             $(
                 #[doc = $title]
@@ -180,7 +187,14 @@ impl fmt::Display for Code {
     }
 }
 
-/// One lint finding.
+/// One lint finding; `Display` gives the one-line form `CODE severity where: what -- symptom`.
+///
+/// ```
+/// let f = ibft::Finding::from(ibft::Problem::Revision(2));
+/// assert_eq!(f.code, ibft::Code::Revision);
+/// assert_eq!(f.severity(), ibft::Severity::Error);
+/// assert!(f.to_string().starts_with("IBFT003 error revision 2, expected 1 -- Linux"));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Finding {
     /// The code.
@@ -262,6 +276,23 @@ pub fn lint(bytes: &[u8], sink: &mut impl FnMut(Finding)) -> LintSummary {
         semantic(&table, &mut emit);
     }
     summary
+}
+
+/// [`lint()`] into a fixed-capacity collection (no allocation); the summary counts every
+/// finding, including those beyond `N`.
+///
+/// ```
+/// let bytes = include_bytes!("../tests/data/lkml-3nic-3target.bin");
+/// let (findings, summary) = ibft::lint_into::<16>(bytes);
+/// assert_eq!(findings.len(), 4);
+/// assert_eq!((summary.errors, summary.warnings), (3, 1));
+/// ```
+pub fn lint_into<const N: usize>(bytes: &[u8]) -> (heapless::Vec<Finding, N>, LintSummary) {
+    let mut findings = heapless::Vec::new();
+    let summary = lint(bytes, &mut |f| {
+        let _ = findings.push(f);
+    });
+    (findings, summary)
 }
 
 fn problem_slot(p: &Problem) -> Slot {

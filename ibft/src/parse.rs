@@ -93,7 +93,15 @@ impl fmt::Display for StringField {
 }
 
 /// A structural defect found while decoding a table.
+///
+/// ```
+/// let mut problems = Vec::new();
+/// let _ = ibft::Table::decode(&[0u8; 20], &mut |p| problems.push(p));
+/// assert_eq!(problems, [ibft::Problem::TooShort { have: 20 }]);
+/// assert!(problems[0].is_error());
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, thiserror::Error)]
+#[non_exhaustive]
 pub enum Problem {
     /// Fewer than 48 bytes: not even a header.
     #[error("only {have} bytes, shorter than the 48-byte header")]
@@ -329,6 +337,17 @@ pub struct TargetRepr<'a> {
     pub reverse_chap_secret: &'a str,
 }
 
+/// A leniently decoded table with its problems (see [`Table::decode_with_problems`]).
+#[derive(Debug, Clone)]
+pub struct Decoded<'a, const N: usize> {
+    /// What could be decoded.
+    pub table: Table<'a>,
+    /// The first `N` problems, in table order.
+    pub problems: heapless::Vec<Problem, N>,
+    /// How many further problems did not fit.
+    pub dropped: usize,
+}
+
 /// A decoded table borrowing its bytes; NICs and targets are read on demand, so no
 /// allocation and no capacity limit.
 ///
@@ -376,8 +395,49 @@ impl<'a> Table<'a> {
     /// Decodes a table leniently: every problem goes to `problems` and whatever can be
     /// decoded is returned. Fails only when there is no header or control structure (that
     /// problem is reported to `problems` too).
+    ///
+    /// ```
+    /// # let mut b: ibft::Builder = ibft::Builder::new("iqn.2026-11.org.example:n");
+    /// # let nic = b.add_nic(ibft::NicConfig { mac: [2, 0, 0, 0, 0, 1], ..Default::default() }).unwrap();
+    /// # b.add_target(ibft::TargetConfig::new(nic, "10.0.2.2".parse().unwrap(), "iqn.2026-11.org.example:d")).unwrap();
+    /// # let mut buf = [0u8; 1024];
+    /// # let len = b.emit(&mut buf).unwrap();
+    /// buf[10] ^= 1; // break the checksum
+    /// let mut problems = 0;
+    /// let table = ibft::Table::decode(&buf[..len], &mut |_| problems += 1).unwrap();
+    /// assert_eq!(problems, 1);
+    /// assert_eq!(table.nics().count(), 1); // still decoded
+    /// assert!(ibft::Table::parse(&buf[..len]).is_err());
+    /// ```
     pub fn decode(bytes: &'a [u8], problems: &mut impl FnMut(Problem)) -> Result<Self, Problem> {
         decode_dyn(bytes, problems)
+    }
+
+    /// [`decode`](Self::decode) returning the problems too, in a fixed-capacity collection
+    /// (no allocation); problems beyond `N` are counted in [`Decoded::dropped`].
+    ///
+    /// ```
+    /// let bytes = include_bytes!("../tests/data/fwts-0002.bin");
+    /// let d = ibft::Table::decode_with_problems::<8>(bytes).unwrap();
+    /// assert_eq!(d.problems[0], ibft::Problem::Checksum(208));
+    /// assert_eq!((d.problems.len(), d.dropped), (8, 5));
+    /// assert_eq!(d.table.nics().count(), 1);
+    /// ```
+    pub fn decode_with_problems<const N: usize>(
+        bytes: &'a [u8],
+    ) -> Result<Decoded<'a, N>, Problem> {
+        let mut problems = heapless::Vec::new();
+        let mut dropped = 0;
+        let table = Self::decode(bytes, &mut |p| {
+            if problems.push(p).is_err() {
+                dropped += 1;
+            }
+        })?;
+        Ok(Decoded {
+            table,
+            problems,
+            dropped,
+        })
     }
 
     /// The table bytes (cut to the length field when it fits).

@@ -103,6 +103,12 @@ impl fmt::Display for IpCidr {
 }
 
 /// Where a NIC's address came from (Windows `NL_PREFIX_ORIGIN`); an open enum.
+///
+/// ```
+/// assert_eq!(ibft::Origin::from(3), ibft::Origin::Dhcp);
+/// assert_eq!(ibft::Origin::from(7), ibft::Origin::Unknown(7));
+/// assert_eq!(u8::from(ibft::Origin::RouterAdvertisement), 4);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum Origin {
     /// 0: other.
@@ -143,6 +149,21 @@ impl From<Origin> for u8 {
             Origin::RouterAdvertisement => 4,
             Origin::Unknown(other) => other,
         }
+    }
+}
+
+impl fmt::Display for Origin {
+    /// The code and its name, e.g. `3 (dhcp)`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let name = match self {
+            Self::Other => "other",
+            Self::Manual => "manual",
+            Self::WellKnown => "well-known",
+            Self::Dhcp => "dhcp",
+            Self::RouterAdvertisement => "router-advertisement",
+            Self::Unknown(_) => "unknown",
+        };
+        write!(f, "{} ({name})", u8::from(*self))
     }
 }
 
@@ -241,6 +262,11 @@ impl fmt::Display for Lun {
 }
 
 /// A CHAP name and secret.
+///
+/// ```
+/// let c = ibft::Chap { user: "iqn.2026-11.org.example:node1", secret: "at-least-12-chars" };
+/// assert!(c.secret.len() >= 12);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Chap<'a> {
     /// CHAP name.
@@ -250,6 +276,11 @@ pub struct Chap<'a> {
 }
 
 /// CHAP type of a target record; an open enum.
+///
+/// ```
+/// assert_eq!(ibft::ChapType::from(2), ibft::ChapType::Mutual);
+/// assert_eq!(u8::from(ibft::ChapType::Unknown(5)), 5);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ChapType {
     /// 0: no CHAP.

@@ -33,7 +33,13 @@ fn read_16(b: &[u8], f: Field) -> [u8; 16] {
     out
 }
 
-/// Structure ids (the first byte of every structure header).
+/// Structure ids (the first byte of every structure header); an open enum.
+///
+/// ```
+/// use ibft::wire::StructureId;
+/// assert_eq!(StructureId::from(3), StructureId::Nic);
+/// assert_eq!(u8::from(StructureId::from(9)), 9);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum StructureId {
     /// Control structure (1).
@@ -210,6 +216,15 @@ fn check(b: &[u8], needed: usize) -> Result<(), Truncated> {
 }
 
 /// A view of the 48-byte table header.
+///
+/// ```
+/// let mut buf = [0u8; 48];
+/// let mut h = ibft::wire::HeaderPacket::new_unchecked(&mut buf[..]);
+/// h.set_fields(48, *b"ISBOOT", *b"ISCSIBT\0");
+/// let h = ibft::wire::HeaderPacket::new_checked(&buf[..]).unwrap();
+/// assert_eq!((h.signature(), h.length(), h.revision()), (*b"iBFT", 48, 1));
+/// assert!(ibft::wire::HeaderPacket::new_checked(&buf[..47]).is_err());
+/// ```
 #[derive(Debug, Clone, Copy)]
 pub struct HeaderPacket<T: AsRef<[u8]>> {
     buffer: T,
@@ -281,6 +296,17 @@ impl<T: AsRef<[u8]> + AsMut<[u8]>> HeaderPacket<T> {
 
 /// A view of any iBFT structure (control, initiator, NIC or target): its 6-byte header plus
 /// the fields of the kind it is used as.
+///
+/// ```
+/// use ibft::wire::{StructPacket, StructureId, nic};
+/// let mut buf = [0xffu8; nic::LEN];
+/// let mut p = StructPacket::new_unchecked(&mut buf[..]);
+/// p.set_header(StructureId::Nic, nic::LEN as u16, 1, ibft::flags::VALID);
+/// p.set_u16_at(nic::VLAN, 100);
+/// let p = StructPacket::new_checked(&buf[..], nic::LEN).unwrap();
+/// assert_eq!((p.id(), p.length(), p.index(), p.u16_at(nic::VLAN)), (StructureId::Nic, 102, 1, 100));
+/// assert_eq!(p.addr(nic::IP), [0; 16]); // set_header zeroes the body
+/// ```
 #[derive(Debug, Clone, Copy)]
 pub struct StructPacket<T: AsRef<[u8]>> {
     buffer: T,

@@ -119,13 +119,32 @@ fn rejects_dangling_nic_and_bad_targets() {
 }
 
 #[test]
-fn rejects_tables_over_64k() {
+fn rejects_oversize_strings_and_tables_over_64k() {
+    let name = "x".repeat(ibft::MAX_ISCSI_NAME + 1);
+    let mut b: Builder = Builder::new(&name);
+    let h = b.add_nic(nic(0)).unwrap();
+    let mut t = TargetConfig::new(h, v4(10, 0, 0, 2), "iqn.2026-11.org.example:d");
+    b.add_target(t).unwrap();
+    assert_eq!(
+        b.buffer_len(),
+        Err(BuildError::StringTooLong(StringField::InitiatorName))
+    );
+    t.name = &name;
+    assert_eq!(
+        b.add_target(t),
+        Err(BuildError::StringTooLong(StringField::TargetName))
+    );
+
     let long = "x".repeat(9000);
     let mut b: Builder = Builder::new(NAME);
     let h = b.add_nic(nic(0)).unwrap();
+    let mut t = TargetConfig::new(h, v4(10, 0, 0, 2), "iqn.2026-11.org.example:d");
+    t.chap = Some(Chap {
+        user: &long,
+        secret: "0123456789ab",
+    });
     for _ in 0..8 {
-        b.add_target(TargetConfig::new(h, v4(10, 0, 0, 2), &long))
-            .unwrap();
+        b.add_target(t).unwrap();
     }
     assert!(matches!(b.buffer_len(), Err(BuildError::TableTooLarge(n)) if n > 65535));
 }

@@ -740,8 +740,8 @@ impl ChapExchange {
                 list[len] = b',';
                 len += 1;
             }
-            let mut digits = [0u8; 3];
-            let d = format_u8(*code, &mut digits).as_bytes();
+            let mut digits = [0u8; 10];
+            let d = crate::text::format_decimal(u32::from(*code), &mut digits).as_bytes();
             list[len..len + d.len()].copy_from_slice(d);
             len += d.len();
             if len + 4 > list.len() {
@@ -826,9 +826,12 @@ impl ChapExchange {
         let r = encode_hex(ours.as_bytes(), &mut hex).map_err(|_| ChapError::BadConfig)?;
         sink.put("CHAP_R", r).map_err(RespondError::Sink)?;
         if let Some(m) = config.mutual {
-            let mut digits = [0u8; 3];
-            sink.put("CHAP_I", format_u8(m.identifier, &mut digits))
-                .map_err(RespondError::Sink)?;
+            let mut digits = [0u8; 10];
+            sink.put(
+                "CHAP_I",
+                crate::text::format_decimal(u32::from(m.identifier), &mut digits),
+            )
+            .map_err(RespondError::Sink)?;
             let c = encode_hex(m.challenge, &mut hex).map_err(|_| ChapError::BadConfig)?;
             sink.put("CHAP_C", c).map_err(RespondError::Sink)?;
         }
@@ -911,31 +914,7 @@ impl<E: fmt::Debug + fmt::Display> core::error::Error for RespondError<E> {}
 
 /// A decimal (or `0x` hex) number 0..=255, as `CHAP_A` and `CHAP_I` carry.
 fn parse_small_number(value: &str) -> Option<u8> {
-    if let Some(hex) = value
-        .strip_prefix("0x")
-        .or_else(|| value.strip_prefix("0X"))
-    {
-        if hex.is_empty() || hex.len() > 2 {
-            return None;
-        }
-        return u8::from_str_radix(hex, 16).ok();
-    }
-    if value.is_empty() || value.len() > 3 || !value.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    value.parse().ok()
-}
-
-fn format_u8(v: u8, buf: &mut [u8; 3]) -> &str {
-    let mut n = v;
-    let mut i = 3;
-    loop {
-        i -= 1;
-        buf[i] = b'0' + n % 10;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    core::str::from_utf8(&buf[i..]).unwrap_or("0")
+    crate::text::parse_u32(value)
+        .ok()
+        .and_then(|v| u8::try_from(v).ok())
 }

@@ -6,9 +6,9 @@
 
 use crate::chap::{self, ChapConfig, ChapError, ChapExchange, Secret};
 use crate::error::LoginError;
-use crate::params::{Config as OperationalConfig, Digest, DigestPolicy, Negotiator, SessionType};
+use crate::params::{Negotiator, SessionType};
 use crate::pdu::{LoginStatus, Stage, StatusClass};
-use crate::session::config::{Negotiated, Params, SessionConfig};
+use crate::session::config::{Negotiated, SessionConfig};
 use crate::text::{TextIter, TextWriter};
 use core::net::{IpAddr, SocketAddr};
 
@@ -91,7 +91,7 @@ impl Login {
             chap: None,
             negotiated: Negotiated::login_defaults(config.params.max_recv_data_segment_length),
             negotiator: Negotiator::new(
-                &operational_config(&config.params),
+                &config.params.operational(),
                 if config.target_name.is_some() {
                     SessionType::Normal
                 } else {
@@ -140,7 +140,7 @@ impl Login {
                         security(true, Stage::Operational)
                     }
                     Some(chap) => {
-                        let required = chap.required || chap.mutual.is_some();
+                        let required = chap.is_required();
                         push(
                             &mut w,
                             "AuthMethod",
@@ -235,9 +235,7 @@ impl Login {
         nsg: Stage,
         text: &[u8],
     ) -> Result<LoginStep, LoginError> {
-        let required = config
-            .chap
-            .is_some_and(|c| c.required || c.mutual.is_some());
+        let required = config.chap.is_some_and(|c| c.is_required());
         if self.step == Step::Start {
             match find(text, "AuthMethod") {
                 Some("CHAP") if config.chap.is_some() => {
@@ -325,19 +323,8 @@ impl Login {
             .negotiator
             .finish()
             .map_err(|_| LoginError::Negotiation)?;
-        let n = &mut self.negotiated;
-        n.digests = crate::digest::Digests {
-            header: r.header_digest == Digest::Crc32c,
-            data: r.data_digest == Digest::Crc32c,
-        };
-        n.max_send_data_segment_length = r.max_send_data_segment_length;
-        n.max_recv_data_segment_length = config.params.max_recv_data_segment_length;
-        n.max_burst_length = r.max_burst_length;
-        n.first_burst_length = r.first_burst_length.min(r.max_burst_length);
-        n.initial_r2t = r.initial_r2t;
-        n.immediate_data = r.immediate_data;
-        n.max_outstanding_r2t = r.max_outstanding_r2t.max(1);
-        Ok(LoginStep::Complete(*n))
+        self.negotiated = Negotiated::in_force(&r, config.params.max_recv_data_segment_length);
+        Ok(LoginStep::Complete(self.negotiated))
     }
 
     /// Appends our answers to the target's offers (from the last response) to a request.
@@ -349,33 +336,6 @@ impl Login {
         }
         self.replies_len = 0;
         Ok(())
-    }
-}
-
-/// Our [`Params`] as the negotiator's configuration: every key explicit, ERL 0, one connection.
-fn operational_config(p: &Params) -> OperationalConfig {
-    let digest = |on| {
-        if on {
-            DigestPolicy::PreferCrc32c
-        } else {
-            DigestPolicy::Off
-        }
-    };
-    OperationalConfig {
-        header_digest: digest(p.header_digest),
-        data_digest: digest(p.data_digest),
-        max_connections: 1,
-        initial_r2t: p.initial_r2t,
-        immediate_data: p.immediate_data,
-        max_recv_data_segment_length: p.max_recv_data_segment_length,
-        max_burst_length: p.max_burst_length,
-        first_burst_length: p.first_burst_length,
-        default_time2wait: 2,
-        default_time2retain: 0,
-        max_outstanding_r2t: p.max_outstanding_r2t,
-        data_pdu_in_order: true,
-        data_sequence_in_order: true,
-        error_recovery_level: 0,
     }
 }
 

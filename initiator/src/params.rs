@@ -23,6 +23,7 @@
 //! assert!(reply.is_empty());
 //! ```
 
+use crate::text::{format_bool as yes_no, format_decimal as decimal};
 use core::convert::Infallible;
 use core::fmt;
 
@@ -553,48 +554,15 @@ pub struct Negotiator {
     result: Negotiated,
 }
 
-/// Parses a decimal or `0x` hex number (RFC 7143 §6.1 numerical values) up to `u32`.
+/// Parses a decimal or `0x` hex number (RFC 7143 §6.1 numerical values) up to `u32`
+/// ([`crate::text::parse_u32`] without the error detail).
 #[must_use]
 pub fn parse_number(value: &str) -> Option<u32> {
-    if let Some(hex) = value
-        .strip_prefix("0x")
-        .or_else(|| value.strip_prefix("0X"))
-    {
-        if hex.is_empty() || hex.len() > 8 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return None;
-        }
-        return u32::from_str_radix(hex, 16).ok();
-    }
-    if value.is_empty() || value.len() > 10 || !value.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    value.parse().ok()
+    crate::text::parse_u32(value).ok()
 }
 
 fn parse_bool(value: &str) -> Option<bool> {
-    match value {
-        "Yes" => Some(true),
-        "No" => Some(false),
-        _ => None,
-    }
-}
-
-const fn yes_no(b: bool) -> &'static str {
-    if b { "Yes" } else { "No" }
-}
-
-/// Formats a `u32` in decimal into `buf`.
-fn decimal(mut v: u32, buf: &mut [u8; 10]) -> &str {
-    let mut i = buf.len();
-    loop {
-        i -= 1;
-        buf[i] = b'0' + (v % 10) as u8;
-        v /= 10;
-        if v == 0 {
-            break;
-        }
-    }
-    core::str::from_utf8(&buf[i..]).unwrap_or("0")
+    crate::text::parse_bool(value).ok()
 }
 
 impl Negotiator {

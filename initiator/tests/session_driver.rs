@@ -654,3 +654,44 @@ fn idle_keeps_the_session_alive_with_keepalives() {
     // 60 s of silence at one keepalive per 5 s (RFC 7143 §11.18: NOP-Out with a valid ITT).
     assert!(t.nop_pings >= 10, "{} keepalives", t.nop_pings);
 }
+
+#[test]
+fn execute_reports_the_status_as_it_came() {
+    use initiator::driver::DataBuffer;
+    use initiator::pdu::ScsiStatus;
+    use initiator::scsi::cdb;
+    let t = target(Faults {
+        not_ready: true,
+        ..Faults::default()
+    });
+    with_client(&t, &config(), |c| {
+        let mut c = c.unwrap();
+        let done = c
+            .execute(&cdb::test_unit_ready(), DataBuffer::None)
+            .unwrap();
+        assert_eq!(done.status, ScsiStatus::CheckCondition);
+        let sense = done.sense.unwrap();
+        assert_eq!(
+            (sense.key, sense.asc, sense.ascq),
+            (SenseKey::NotReady, 4, 3)
+        );
+    });
+    assert_eq!(t.borrow().commands, 1, "no retry on the raw path");
+
+    let t = target(Faults::default());
+    with_client(&t, &config(), |c| {
+        let mut c = c.unwrap();
+        let data: Vec<u8> = (0..2 * BLOCK).map(|i| (i % 251) as u8).collect();
+        let done = c
+            .execute(&cdb::write(100, 2), DataBuffer::Out(&data))
+            .unwrap();
+        assert!(done.is_good(), "{done:?}");
+        let mut back = vec![0u8; 2 * BLOCK];
+        let done = c
+            .execute(&cdb::read(100, 2), DataBuffer::In(&mut back))
+            .unwrap();
+        assert!(done.is_good(), "{done:?}");
+        assert_eq!(done.transferred, 2 * BLOCK);
+        assert_eq!(back, data);
+    });
+}

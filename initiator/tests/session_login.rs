@@ -411,3 +411,48 @@ fn keys_the_target_offers_are_answered_in_the_next_request() {
     h.feed_all(&login_response(true, false, 1, 3, 0, 7, 101, 1, 8, &[]));
     assert!(matches!(h.events().as_slice(), [Event::LoggedIn(_)]));
 }
+
+#[test]
+fn reflected_response_is_refused() {
+    // A target that cannot compute the answer to our challenge may echo our own CHAP_R.
+    let mut h = Harness::new(chap_config(true));
+    let last = chap_until_response(&mut h);
+    let ours = value(&last, "CHAP_R").unwrap();
+    let resp = text(&[("CHAP_N", "disk"), ("CHAP_R", &ours)]);
+    h.feed_all(&login_response(true, false, 0, 1, 0, 0, 100, 1, 1, &resp));
+    assert_eq!(
+        h.events(),
+        vec![Event::LoginFailed(LoginError::TargetAuthenticationFailed)]
+    );
+}
+
+#[test]
+fn same_secret_both_ways_is_refused() {
+    // RFC 7143 §12.1.3: the initiator and target secrets must differ.
+    let mut c = chap_config(true);
+    if let Some(chap) = c.chap.as_mut() {
+        chap.mutual = chap.mutual.map(|m| MutualChap {
+            secret: b"alice-secret",
+            ..m
+        });
+    }
+    let mut h = Harness::new(c);
+    h.sent();
+    h.feed_all(&login_response(
+        false,
+        false,
+        0,
+        1,
+        0,
+        0,
+        100,
+        1,
+        1,
+        &text(&[("AuthMethod", "CHAP")]),
+    ));
+    h.sent();
+    assert_eq!(
+        h.events(),
+        vec![Event::LoginFailed(LoginError::BadChapConfig)]
+    );
+}

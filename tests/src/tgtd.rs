@@ -378,10 +378,10 @@ fn parse_connections(out: &str) -> Vec<Connection> {
     for line in out.lines().map(str::trim) {
         if let Some(v) = line.strip_prefix("Session:") {
             sid = v.trim().parse().ok();
-        } else if let Some(v) = line.strip_prefix("Connection:") {
-            if let (Some(sid), Ok(cid)) = (sid, v.trim().parse()) {
-                conns.push(Connection { sid, cid });
-            }
+        } else if let Some(v) = line.strip_prefix("Connection:")
+            && let (Some(sid), Ok(cid)) = (sid, v.trim().parse())
+        {
+            conns.push(Connection { sid, cid });
         }
     }
     conns

@@ -6,13 +6,17 @@
 //! - `e2e`: set up, then boot `uefi-sanboot` in QEMU/OVMF and check the chain-loaded payload.
 //! - `bench`: set up, then compare `iscsi-boot bench` with libiscsi's `iscsi-perf` on one tgtd
 //!   (writes `docs/BENCHMARKS.md`; not part of CI).
+//! - `fuzz`: run every cargo-fuzz target for `--seconds N` each and report executions.
+//! - `soak`: mixed verified reads and writes through a connection-dropping proxy for `--minutes N`.
 
 use std::process::{Command, ExitCode};
 
 mod bench;
 mod ci;
 mod e2e;
+mod fuzz;
 mod setup;
+mod soak;
 mod tgtd;
 
 fn main() -> ExitCode {
@@ -24,9 +28,13 @@ fn main() -> ExitCode {
         Some("demo") => setup::run().and_then(|()| demo()),
         Some("e2e") => setup::run().and_then(|()| e2e::run(rest)),
         Some("bench") => setup::run().and_then(|()| bench::run(rest)),
+        Some("fuzz") => fuzz::run(rest),
+        Some("soak") => setup::run().and_then(|()| soak::run(rest)),
         _ => {
             eprintln!("usage: cargo xtask <setup|test|demo|e2e|bench>");
             eprintln!("       cargo xtask bench [--seconds N] [--rounds N] [--lun-mib N]");
+            eprintln!("       cargo xtask fuzz [--seconds N] [--target NAME] [--cmin]");
+            eprintln!("       cargo xtask soak [--minutes N] [--seed N]");
             return ExitCode::from(2);
         }
     };

@@ -52,14 +52,49 @@ fn fmt_mac(m: [u8; 6]) -> String {
         .join(":")
 }
 
-/// Compares each NIC record with the port at its PCI address; skips what the machine
-/// cannot tell (no such device, no network interface, no `ip` tool).
+/// Compares each NIC record with the port at its PCI address, and lists PCI network ports
+/// the table leaves out; skips what the machine cannot tell (no such device, no network
+/// interface, no `ip` tool).
 pub fn cross_check(table: &Table<'_>, sysfs: &Path) -> Vec<SystemFinding> {
     let mut out = Vec::new();
     for nic in table.nics() {
         check_nic(&nic, sysfs, &mut out);
     }
+    missing_ports(table, sysfs, &mut out);
     out
+}
+
+/// PCI functions (domain 0) that have a network interface but no NIC record.
+fn missing_ports(table: &Table<'_>, sysfs: &Path, out: &mut Vec<SystemFinding>) {
+    let recorded: Vec<String> = table
+        .nics()
+        .filter_map(|n| n.config.pci)
+        .map(|p| format!("0000:{p}"))
+        .collect();
+    if recorded.is_empty() {
+        return;
+    }
+    let Ok(devices) = fs::read_dir(sysfs.join("bus/pci/devices")) else {
+        return;
+    };
+    let mut missing: Vec<(String, String)> = devices
+        .flatten()
+        .filter_map(|d| {
+            let name = d.file_name().to_string_lossy().into_owned();
+            let iface = fs::read_dir(d.path().join("net")).ok()?.flatten().next()?;
+            let iface = iface.file_name().to_string_lossy().into_owned();
+            (name.starts_with("0000:") && !recorded.contains(&name)).then_some((name, iface))
+        })
+        .collect();
+    missing.sort();
+    for (pci, iface) in missing {
+        out.push(SystemFinding {
+            code: "IBFT103",
+            severity: "warning",
+            message: format!("port {iface} (PCI {}) has no NIC record", &pci[5..]),
+            explanation: "Windows disables NICs missing from the table and loses its boot path when NIC order changes",
+        });
+    }
 }
 
 fn check_nic(nic: &NicRepr<'_>, sysfs: &Path, out: &mut Vec<SystemFinding>) {

@@ -90,7 +90,7 @@ impl MemDevice {
     fn range(&self, lba: u64, len: usize) -> Result<std::ops::Range<usize>, Failure> {
         let start = (lba * u64::from(self.info.block_size)) as usize;
         let end = start + len;
-        if end > self.bytes.len() || len % self.info.block_size as usize != 0 {
+        if end > self.bytes.len() || !len.is_multiple_of(self.info.block_size as usize) {
             return Err(Failure::new(
                 super::failure::Cause::Scsi,
                 "LBA out of range",

@@ -17,7 +17,7 @@ pub enum DigestChoice {
 }
 
 /// Session options of every command that logs in to a target.
-#[derive(Debug, Clone, Args)]
+#[derive(Clone, Args)]
 pub struct SessionArgs {
     /// CHAP user name (overrides the one in an iscsi:// URL).
     #[arg(long, value_name = "USER")]
@@ -53,6 +53,23 @@ pub struct SessionArgs {
     /// Seconds to wait for the target before giving up on a step.
     #[arg(long, value_name = "SECONDS", default_value_t = 10)]
     pub timeout: u64,
+}
+
+/// Shows which secrets are set, never their values.
+impl std::fmt::Debug for SessionArgs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let set = |s: &Option<String>| s.as_ref().map(|_| "<redacted>");
+        f.debug_struct("SessionArgs")
+            .field("chap_user", &self.chap_user)
+            .field("chap_secret", &set(&self.chap_secret))
+            .field("mutual_chap_user", &self.mutual_chap_user)
+            .field("mutual_chap_secret", &set(&self.mutual_chap_secret))
+            .field("initiator_name", &self.initiator_name)
+            .field("header_digest", &self.header_digest)
+            .field("data_digest", &self.data_digest)
+            .field("timeout", &self.timeout)
+            .finish()
+    }
 }
 
 impl SessionArgs {
@@ -122,6 +139,31 @@ pub fn parse_size(s: &str) -> Result<u64, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use clap::Parser;
+
+    #[derive(Debug, Parser)]
+    struct Cli {
+        #[command(flatten)]
+        session: SessionArgs,
+    }
+
+    #[test]
+    fn debug_never_shows_secrets() {
+        let cli = Cli::parse_from([
+            "x",
+            "--chap-user",
+            "u",
+            "--chap-secret",
+            "Secret-One-123",
+            "--mutual-chap-user",
+            "t",
+            "--mutual-chap-secret",
+            "Secret-Two-456",
+        ]);
+        let shown = format!("{cli:?}");
+        assert!(!shown.contains("Secret-"), "{shown}");
+        assert!(shown.contains("<redacted>"), "{shown}");
+    }
 
     #[test]
     fn sizes() {

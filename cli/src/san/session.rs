@@ -187,6 +187,8 @@ fn session_config(
             ));
         }
     };
+    warn_if_short(secret, "CHAP secret");
+    warn_if_short(args.mutual_chap_secret.as_deref(), "mutual CHAP secret");
     let mutual = match (&args.mutual_chap_user, &args.mutual_chap_secret) {
         (Some(user), Some(secret)) => Some(MutualChap {
             user: leak_str(user.clone()),
@@ -214,6 +216,23 @@ fn session_config(
         (None, None) => None,
     };
     Ok(config)
+}
+
+/// Shortest CHAP secret the Microsoft iSCSI initiator and target accept (RFC 7143 §12.1.3
+/// recommends at least 96 bits of randomness; 12 characters is the common floor).
+const MIN_SECRET_LEN: usize = 12;
+
+/// Warns (on stderr, without the secret) about a secret Windows and many targets refuse.
+fn warn_if_short(secret: Option<&str>, what: &str) {
+    if let Some(s) = secret
+        && s.len() < MIN_SECRET_LEN
+    {
+        eprintln!(
+            "iscsi-boot: warning: the {what} is {} characters long; Windows and many targets \
+             refuse secrets shorter than {MIN_SECRET_LEN}",
+            s.len()
+        );
+    }
 }
 
 /// `--header-digest crc32c` / `--data-digest crc32c` refuse a session without them.
@@ -324,7 +343,7 @@ fn decode(s: &'static str, what: &str) -> Result<&'static str, Failure> {
 }
 
 /// The target string with any URL password replaced, for error messages.
-fn redact_url(s: &str) -> String {
+pub(crate) fn redact_url(s: &str) -> String {
     let Some(rest) = s.strip_prefix("iscsi://") else {
         return s.to_owned();
     };

@@ -436,7 +436,7 @@ impl<'d> BlockJob<'d> {
         len: usize,
         data: Blocks<'d>,
     ) -> Result<Self, Error> {
-        if block_size == 0 || len % block_size as usize != 0 {
+        if block_size == 0 || !len.is_multiple_of(block_size as usize) {
             return Err(Error::Unaligned(block_size));
         }
         let chunk = (max_request / block_size).max(1) * block_size;

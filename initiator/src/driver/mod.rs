@@ -426,6 +426,8 @@ impl<'a, 'b, C: Connector> Client<'a, 'b, C> {
             match self.login_once() {
                 Ok(()) => return Ok(()),
                 Err(Retry::Fatal(e)) => return Err(e),
+                // Not a failure of the target: log in again at once, outside the retry budget.
+                Err(Retry::Fallback) => {}
                 Err(Retry::Again(failure, e)) => {
                     attempt += 1;
                     if attempt > self.config.max_reconnects {
@@ -476,7 +478,7 @@ impl<'a, 'b, C: Connector> Client<'a, 'b, C> {
                             self.chap_fallback = true;
                             let without_7: &'static [u8] = &[8, 6, 5];
                             self.session.set_chap_algorithms(without_7);
-                            next = Some(Err(Retry::Again(ConnectionFailure::Transport, None)));
+                            next = Some(Err(Retry::Fallback));
                         }
                         Event::LoginFailed(e) if e.is_transient() => {
                             next = Some(Err(Retry::Again(
@@ -635,6 +637,8 @@ impl<'a, 'b, C: Connector> Client<'a, 'b, C> {
 /// Whether a failed login attempt is worth retrying.
 enum Retry {
     Again(ConnectionFailure, Option<Error>),
+    /// Log in again with a different CHAP_A offer (happens at most once per client).
+    Fallback,
     Fatal(Error),
 }
 

@@ -321,7 +321,7 @@ impl<T: AsRef<[u8]> + AsMut<[u8]>> Bhs<T> {
 
     /// Sets TotalAHSLength from a byte count (must be a multiple of 4, at most 1020).
     pub fn set_total_ahs_len(&mut self, bytes: usize) {
-        debug_assert!(bytes % 4 == 0 && bytes <= 1020);
+        debug_assert!(bytes.is_multiple_of(4) && bytes <= 1020);
         self.buffer.as_mut()[field::TOTAL_AHS_LEN] = u8::try_from(bytes / 4).unwrap_or(u8::MAX);
     }
 

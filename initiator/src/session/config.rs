@@ -70,6 +70,13 @@ impl<'a> Chap<'a> {
         }
     }
 
+    /// Whether a target that skips authentication is refused: [`Chap::required`], or mutual
+    /// CHAP configured.
+    #[must_use]
+    pub fn is_required(&self) -> bool {
+        self.required || self.mutual.is_some()
+    }
+
     /// Refuse targets that skip authentication.
     #[must_use]
     pub fn require(self) -> Chap<'a> {
@@ -120,6 +127,38 @@ pub struct Params {
     pub immediate_data: bool,
     /// Most R2Ts per task we accept outstanding.
     pub max_outstanding_r2t: u16,
+}
+
+impl Params {
+    /// These proposals as the negotiator's configuration: every key explicit, ERL 0, one
+    /// connection, in-order data.
+    #[must_use]
+    pub fn operational(&self) -> crate::params::Config {
+        use crate::params::DigestPolicy;
+        let digest = |on| {
+            if on {
+                DigestPolicy::PreferCrc32c
+            } else {
+                DigestPolicy::Off
+            }
+        };
+        crate::params::Config {
+            header_digest: digest(self.header_digest),
+            data_digest: digest(self.data_digest),
+            max_connections: 1,
+            initial_r2t: self.initial_r2t,
+            immediate_data: self.immediate_data,
+            max_recv_data_segment_length: self.max_recv_data_segment_length,
+            max_burst_length: self.max_burst_length,
+            first_burst_length: self.first_burst_length,
+            default_time2wait: 2,
+            default_time2retain: 0,
+            max_outstanding_r2t: self.max_outstanding_r2t,
+            data_pdu_in_order: true,
+            data_sequence_in_order: true,
+            error_recovery_level: 0,
+        }
+    }
 }
 
 impl Default for Params {
@@ -210,18 +249,37 @@ pub struct Negotiated {
 }
 
 impl Negotiated {
-    /// The RFC 7143 defaults that apply before (and during) login.
+    /// The values a session runs with, taken from the full outcome of operational negotiation:
+    /// our own MaxRecvDataSegmentLength, FirstBurstLength capped by MaxBurstLength
+    /// (RFC 7143 §13.14) and at least one outstanding R2T.
     #[must_use]
-    pub const fn login_defaults(our_max_recv: u32) -> Self {
+    pub fn in_force(agreed: &crate::params::Negotiated, our_max_recv: u32) -> Self {
+        use crate::params::Digest;
         Negotiated {
-            digests: crate::digest::Digests::NONE,
-            max_send_data_segment_length: 8192,
+            digests: crate::digest::Digests {
+                header: agreed.header_digest == Digest::Crc32c,
+                data: agreed.data_digest == Digest::Crc32c,
+            },
+            max_send_data_segment_length: agreed.max_send_data_segment_length,
             max_recv_data_segment_length: our_max_recv,
-            max_burst_length: 262_144,
-            first_burst_length: 65536,
-            initial_r2t: true,
-            immediate_data: true,
-            max_outstanding_r2t: 1,
+            max_burst_length: agreed.max_burst_length,
+            first_burst_length: agreed.first_burst_length.min(agreed.max_burst_length),
+            initial_r2t: agreed.initial_r2t,
+            immediate_data: agreed.immediate_data,
+            max_outstanding_r2t: agreed.max_outstanding_r2t.max(1),
         }
+    }
+
+    /// The RFC 7143 §13 defaults that apply before (and during) login.
+    ///
+    /// ```
+    /// use initiator::session::Negotiated;
+    /// let n = Negotiated::login_defaults(65536);
+    /// assert_eq!(n.max_send_data_segment_length, 8192);
+    /// assert!(n.initial_r2t && n.immediate_data);
+    /// ```
+    #[must_use]
+    pub fn login_defaults(our_max_recv: u32) -> Self {
+        Self::in_force(&crate::params::Negotiated::default(), our_max_recv)
     }
 }

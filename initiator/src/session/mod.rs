@@ -285,6 +285,8 @@ pub struct Session<'a> {
     /// ITT of our keepalive ping and when it must be answered by.
     ping: Option<(u32, bool, Instant)>,
     last_rx: Instant,
+    /// Since when commands have been waiting for a CmdSN window the target keeps closed.
+    window_closed_since: Option<Instant>,
     logout_sent: bool,
     text_request: Option<(u32, u32, bool)>,
     text: [u8; TEXT_BUF_LEN],
@@ -325,6 +327,7 @@ impl<'a> Session<'a> {
             nop_reply: None,
             ping: None,
             last_rx: Instant::ZERO,
+            window_closed_since: None,
             logout_sent: false,
             text_request: None,
             text: [0; TEXT_BUF_LEN],
@@ -364,6 +367,7 @@ impl<'a> Session<'a> {
         self.text_len = 0;
         self.text_ready = false;
         self.last_rx = now;
+        self.window_closed_since = None;
         if let Some(tmf) = self.tmf.take() {
             self.push_event(Event::TmfComplete {
                 tag: TaskTag(tmf.itt),
@@ -570,16 +574,38 @@ impl<'a> Session<'a> {
     pub fn poll_timeout(&self) -> Option<Instant> {
         match self.phase {
             Phase::Login => Some(self.login_deadline),
-            Phase::FullFeature | Phase::LoggingOut => Some(match self.ping {
-                Some((_, _, deadline)) => deadline,
-                None => self.last_rx + self.config.keepalive_interval,
-            }),
+            Phase::FullFeature | Phase::LoggingOut => {
+                let keepalive = match self.ping {
+                    Some((_, _, deadline)) => deadline,
+                    None => self.last_rx + self.config.keepalive_interval,
+                };
+                Some(match self.window_stall_deadline() {
+                    Some(stall) => keepalive.min(stall),
+                    None => keepalive,
+                })
+            }
             Phase::Idle | Phase::LoggedOut => None,
         }
     }
 
-    /// Handles timers: login timeout, keepalive ping, keepalive timeout.
+    /// When commands waiting for a closed CmdSN window give up: a target that answers pings but
+    /// never opens its window would otherwise stall the session forever.
+    fn window_stall_deadline(&self) -> Option<Instant> {
+        self.window_closed_since
+            .map(|since| since + self.config.keepalive_interval + self.config.keepalive_timeout)
+    }
+
+    /// Handles timers: login timeout, keepalive ping, keepalive timeout, and a CmdSN window
+    /// closed for longer than a keepalive interval plus timeout (reported as a keepalive
+    /// timeout: the target stopped accepting commands).
     pub fn handle_timeout(&mut self, now: Instant) {
+        if self.phase == Phase::FullFeature
+            && self.window_stall_deadline().is_some_and(|d| now >= d)
+        {
+            self.window_closed_since = None;
+            self.fail(ConnectionFailure::KeepaliveTimeout);
+            return;
+        }
         match self.phase {
             Phase::Login if now >= self.login_deadline => {
                 self.fail(ConnectionFailure::LoginTimeout)

@@ -17,7 +17,7 @@ impl Session<'_> {
         buf: &mut [u8],
         source: &mut impl DataSource,
     ) -> Option<usize> {
-        let _ = now;
+        self.track_window(now);
         match self.phase {
             Phase::Login => self.transmit_login(buf),
             Phase::FullFeature | Phase::LoggingOut => self.transmit_full_feature(buf, source),
@@ -168,6 +168,20 @@ impl Session<'_> {
         }
         let itt = self.tasks.first_unsent(self.next_itt)?;
         self.transmit_command(itt, buf, source)
+    }
+
+    /// Notes since when commands have been waiting for a closed CmdSN window (see
+    /// [`Session::handle_timeout`]).
+    fn track_window(&mut self, now: Instant) {
+        let waiting = self.phase == Phase::FullFeature
+            && !self.window_open()
+            && (self.tasks.first_unsent(self.next_itt).is_some()
+                || matches!(self.text_request, Some((_, _, false))));
+        self.window_closed_since = match (waiting, self.window_closed_since) {
+            (false, _) => None,
+            (true, None) => Some(now),
+            (true, since) => since,
+        };
     }
 
     /// Whether a non-immediate command may be sent now (CmdSN within [ExpCmdSN, MaxCmdSN]).

@@ -134,10 +134,10 @@ impl<'a> Harness<'a> {
 
     pub fn advance(&mut self, d: Duration) {
         self.now = self.now + d;
-        if let Some(t) = self.session.poll_timeout() {
-            if self.now >= t {
-                self.session.handle_timeout(self.now);
-            }
+        if let Some(t) = self.session.poll_timeout()
+            && self.now >= t
+        {
+            self.session.handle_timeout(self.now);
         }
     }
 }
