@@ -642,7 +642,7 @@ fn expected_boot(setup: &Setup) -> Vec<String> {
         "sanboot: ibft: nic1 @".into(),
         format!("sanboot: ibft:   mac {MAC1} pci 00:{SLOT1:02x}.0"),
         // The target is on-link: no gateway (omit-when-on-link, KB960104).
-        "sanboot: ibft:   ip 10.0.3.15/24 origin 3 gateway - ".into(),
+        "sanboot: ibft:   ip 10.0.3.15/24 origin 3 (dhcp) gateway - ".into(),
         "sanboot: ibft: target0 @".into(),
         format!("sanboot: ibft:   name {TARGET_IQN}"),
         format!("sanboot: ibft:   address 10.0.3.2 port {port} lun {lun} nic 1"),
