@@ -13,6 +13,7 @@ mod failure;
 mod opts;
 mod progress;
 mod session;
+mod storm;
 mod transfer;
 
 use failure::{Cause, Failure};
@@ -88,6 +89,9 @@ pub enum SanCommand {
         /// Write zeros instead of reading (destroys the LUN's contents).
         #[arg(long)]
         write: bool,
+        /// Sessions run at once, each on its own thread with its own ISID (a boot storm).
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1024))]
+        sessions: u32,
         /// Print the result as JSON.
         #[arg(long)]
         json: bool,
@@ -186,7 +190,34 @@ fn execute(cmd: SanCommand) -> Result<(), Failure> {
             block_size,
             queue_depth,
             write,
+            sessions,
             json,
+        } if sessions > 1 => {
+            let workload = storm::Workload {
+                duration: Duration::from_secs(seconds.max(1)),
+                block_size,
+                queue_depth,
+                write,
+            };
+            target.session.validate()?;
+            let report = storm::run(&target, sessions, workload);
+            if json {
+                let line = serde_json::to_string(&report)
+                    .map_err(|e| Failure::new(Cause::Other, e.to_string()))?;
+                println!("{line}");
+            } else {
+                print!("{}", report.human());
+            }
+            report.failure().map_or(Ok(()), Err)
+        }
+        SanCommand::Bench {
+            target,
+            seconds,
+            block_size,
+            queue_depth,
+            write,
+            json,
+            ..
         } => {
             let mut dev = session::open(&target.target, &target.session, queue_depth)?;
             let duration = Duration::from_secs(seconds.max(1));

@@ -341,8 +341,9 @@ fn run_guest(
     }
 }
 
-/// The guest's `/init`: load the module, report sysfs between markers, power off.
-fn init_script(modules: &[String]) -> String {
+/// The guest's `/init`: load the modules, report sysfs between markers (with `net_addresses`,
+/// also the addresses of the interfaces behind each record's device), power off.
+fn init_script(modules: &[String], net_addresses: bool) -> String {
     let mut s = String::from(
         "#!/bin/busybox sh\n\
          /bin/busybox --install -s /bin\n\
@@ -365,9 +366,22 @@ fn init_script(modules: &[String]) -> String {
          \x20   echo \"{LINE}${{f#/sys/firmware/ibft/}}=$(basename \"$(readlink -f \"$f\")\")\"\n\
          \x20 done\n\
          fi\n\
+         {}\
          echo {END}\n\
          dmesg | grep -i -e ibft -e iscsi\n\
-         poweroff -f\n"
+         poweroff -f\n",
+        if net_addresses {
+            // The NIC driver binds asynchronously; give the interfaces a moment to appear.
+            format!(
+                "sleep 1\n\
+                 for a in /sys/firmware/ibft/ethernet*/device/net/*/address \\\n\
+                 \x20 /sys/firmware/ibft/ethernet*/device/*/net/*/address; do\n\
+                 \x20 [ -f \"$a\" ] && echo \"{LINE}${{a#/sys/firmware/ibft/}}=$(cat \"$a\")\"\n\
+                 done\n"
+            )
+        } else {
+            String::new()
+        }
     ));
     s
 }
@@ -407,7 +421,32 @@ fn cached_initramfs(kernel: &Kernel) -> Result<PathBuf, VmError> {
 
 /// Writes a gzip-compressed `newc` cpio archive with busybox, the modules and `/init`.
 fn build_initramfs(kernel: &Kernel, out: &Path) -> Result<(), VmError> {
-    let chain = module_chain(&kernel.modules, MODULE)?;
+    write_initramfs(kernel, &[], out)
+}
+
+/// Writes an initramfs like the one [`read_ibft_sysfs`] boots, for a guest booted by other
+/// means (e.g. its kernel loaded by firmware from an iSCSI LUN): `extra_modules` (with their
+/// dependencies, e.g. `virtio_pci`, `virtio_net`) are loaded before `iscsi_ibft`, and the report
+/// also lists the address of each network interface a NIC record's device has
+/// (`ethernet0/device/virtio0/net/eth0/address=52:54:…`; virtio puts the interface one level
+/// below the PCI function, other drivers directly under it). The report is read with [`parse_report`].
+pub fn build_initramfs_with(
+    kernel: &Kernel,
+    extra_modules: &[&str],
+    out: &Path,
+) -> Result<(), VmError> {
+    write_initramfs(kernel, extra_modules, out)
+}
+
+fn write_initramfs(kernel: &Kernel, extra_modules: &[&str], out: &Path) -> Result<(), VmError> {
+    let mut chain = Vec::new();
+    for module in extra_modules.iter().copied().chain([MODULE]) {
+        for path in module_chain(&kernel.modules, module)? {
+            if !chain.contains(&path) {
+                chain.push(path);
+            }
+        }
+    }
     let mut cpio = cpio::Writer::default();
     for dir in ["bin", "dev", "proc", "sys", "lib", "lib/modules"] {
         cpio.dir(dir);
@@ -422,7 +461,8 @@ fn build_initramfs(kernel: &Kernel, out: &Path) -> Result<(), VmError> {
         cpio.file(&format!("lib/modules/{name}.ko"), 0o644, &bytes);
         names.push(name);
     }
-    cpio.file("init", 0o755, init_script(&names).as_bytes());
+    let script = init_script(&names, !extra_modules.is_empty());
+    cpio.file("init", 0o755, script.as_bytes());
     gzip_to(&cpio.finish(), out)
 }
 

@@ -53,6 +53,8 @@ struct Options {
     timeout: Duration,
     keep: bool,
     scenario: Option<String>,
+    /// A Linux kernel (EFI stub) and initramfs for the `linux` scenario.
+    linux: Option<(PathBuf, PathBuf)>,
 }
 
 fn parse_options(args: &[String]) -> Result<Options, String> {
@@ -61,6 +63,7 @@ fn parse_options(args: &[String]) -> Result<Options, String> {
         timeout: Duration::from_secs(120),
         keep: false,
         scenario: None,
+        linux: None,
     };
     let mut it = args.iter();
     while let Some(arg) = it.next() {
@@ -80,6 +83,11 @@ fn parse_options(args: &[String]) -> Result<Options, String> {
                 opts.timeout = Duration::from_secs(secs);
             }
             "--keep" => opts.keep = true,
+            "--linux" => {
+                let kernel = it.next().ok_or("--linux needs KERNEL INITRD")?;
+                let initrd = it.next().ok_or("--linux needs KERNEL INITRD")?;
+                opts.linux = Some((kernel.into(), initrd.into()));
+            }
             "--scenario" => {
                 let name = it.next().ok_or("--scenario needs a name")?;
                 if !SCENARIOS.iter().any(|s| s.name == name) {
@@ -113,7 +121,8 @@ pub fn run(args: &[String]) -> Result<(), String> {
         .unwrap_or_else(|| root.join("target"));
     let mut build = vec![
         "build",
-        "--release",
+        "--profile",
+        "firmware",
         "--target",
         "x86_64-unknown-uefi",
         "-p",
@@ -125,7 +134,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
         build.extend(["--features", "uefi-sanboot/iscsi"]);
     }
     crate::run("cargo", &build)?;
-    let efi_dir = target_dir.join("x86_64-unknown-uefi/release");
+    let efi_dir = target_dir.join("x86_64-unknown-uefi/firmware");
     let sanboot = efi_dir.join("uefi-sanboot.efi");
     let payload = efi_dir.join("ibft-payload.efi");
     eprintln!(
@@ -147,7 +156,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
         Backend::Ram => esp.join("disk.img"),
         Backend::Iscsi => work.join("lun.img"),
     };
-    build_disk_image(&image, &payload, &payload_data)?;
+    build_disk_image(&image, &payload, &payload_data, opts.linux.as_ref())?;
     let _tgtd; // stopped when dropped, after the scenarios
     let setup = match opts.backend {
         Backend::Ram => Setup {
@@ -192,6 +201,13 @@ pub fn run(args: &[String]) -> Result<(), String> {
         {
             continue;
         }
+        if scenario.linux && opts.linux.is_none() {
+            eprintln!(
+                "e2e: scenario {} needs --linux KERNEL INITRD; skipped",
+                scenario.name
+            );
+            continue;
+        }
         result = run_scenario(&work, &esp, &setup, scenario, opts.timeout);
         if result.is_err() {
             break;
@@ -216,15 +232,81 @@ struct Scenario {
     forbidden: Option<&'static str>,
     /// A primary root path to a port nobody listens on comes before the real one (iSCSI only).
     dead_primary: bool,
+    /// Needs the iSCSI backend (CHAP, portals); skipped with the RAM disk.
+    iscsi_only: bool,
+    /// The run must end in one `sanboot: FAILED at` line, within seconds, that contains this.
+    failure_mentions: Option<&'static str>,
+    /// Boots Linux from the LUN (`--linux`) and checks what its `iscsi_ibft` shows.
+    linux: bool,
+    /// tgtd must not have dropped a connection for unanswered NOP-Ins during the boot.
+    session_kept: bool,
 }
+
+/// `boot-args` that tell the payload which address each port leased (QEMU's user network
+/// hands out `.15`), so it can check the iBFT's NIC records against the real ports.
+const LEASES: &str = "lease=52:54:00:00:00:01,10.0.2.15 lease=52:54:00:00:00:02,10.0.3.15";
 
 const SCENARIOS: &[Scenario] = &[
     Scenario {
         name: "boot",
-        extra_conf: "boot-args = e2e-args console=ttyS0\n",
+        extra_conf: "ibft-nics = all\nboot-args = e2e-args console=ttyS0 {LEASES}\n",
         expected: expected_boot,
         forbidden: Some("sanboot: FAILED"),
         dead_primary: false,
+        iscsi_only: false,
+        failure_mentions: None,
+        linux: false,
+        session_kept: false,
+    },
+    // One boot covers two settings: only the SAN port in the iBFT, and one-way CHAP.
+    Scenario {
+        name: "san-only-one-way-chap",
+        extra_conf: "ibft-nics = san\nmutual-chap-user =\nmutual-chap-secret =\n\
+                     boot-args = {LEASES}\n",
+        expected: expected_san_only_one_way_chap,
+        forbidden: Some("sanboot: FAILED"),
+        dead_primary: false,
+        iscsi_only: true,
+        failure_mentions: None,
+        linux: false,
+        session_kept: false,
+    },
+    // Debian's kernel (an EFI stub) and an initramfs from the LUN: Linux takes over.
+    Scenario {
+        name: "linux",
+        extra_conf: "ibft-nics = all\nboot-file = \\vmlinuz\n\
+                     boot-args = initrd=\\initrd.img console=ttyS0 panic=-1 loglevel=1 rdinit=/init\n",
+        expected: expected_linux,
+        forbidden: Some("sanboot: FAILED"),
+        dead_primary: false,
+        iscsi_only: false,
+        failure_mentions: None,
+        linux: true,
+        session_kept: false,
+    },
+    // The payload waits 6 s without reading while tgtd pings every second and gives up after
+    // three unanswered pings: only the timer-driven idle servicing keeps the session.
+    Scenario {
+        name: "idle",
+        extra_conf: "ibft-nics = all\nboot-args = stall=6 {LEASES}\n",
+        expected: expected_idle,
+        forbidden: Some("sanboot: FAILED"),
+        dead_primary: false,
+        iscsi_only: true,
+        failure_mentions: None,
+        linux: false,
+        session_kept: true,
+    },
+    Scenario {
+        name: "wrong-secret",
+        extra_conf: "chap-secret = not-the-secret-0\n",
+        expected: expected_wrong_secret,
+        forbidden: Some("IBFT-"),
+        dead_primary: false,
+        iscsi_only: true,
+        failure_mentions: Some("authentication"),
+        linux: false,
+        session_kept: false,
     },
     Scenario {
         name: "missing-boot-file",
@@ -232,13 +314,21 @@ const SCENARIOS: &[Scenario] = &[
         expected: expected_missing_boot_file,
         forbidden: Some("IBFT-"),
         dead_primary: false,
+        iscsi_only: false,
+        failure_mentions: None,
+        linux: false,
+        session_kept: false,
     },
     Scenario {
         name: "failover",
-        extra_conf: "",
+        extra_conf: "ibft-nics = all\nboot-args = {LEASES}\n",
         expected: expected_failover,
         forbidden: Some("sanboot: FAILED"),
         dead_primary: true,
+        iscsi_only: true,
+        failure_mentions: None,
+        linux: false,
+        session_kept: false,
     },
 ];
 
@@ -267,7 +357,7 @@ fn run_scenario(
     scenario: &Scenario,
     timeout: Duration,
 ) -> Result<(), String> {
-    if scenario.dead_primary && setup.dead_port.is_none() {
+    if scenario.iscsi_only && setup.dead_port.is_none() {
         eprintln!(
             "e2e: scenario {} needs the iSCSI backend; skipped",
             scenario.name
@@ -285,14 +375,18 @@ fn run_scenario(
         "# written by cargo xtask e2e, scenario {}\n\
          {primary}root-path = {}\n\
          nic = {MAC1}\n\
-         ibft-nics = all\n\
          {}{}",
-        scenario.name, setup.root_path, setup.disk_conf, scenario.extra_conf
+        scenario.name,
+        setup.root_path,
+        setup.disk_conf,
+        scenario.extra_conf.replace("{LEASES}", LEASES)
     );
     fs::write(esp.join("sanboot.conf"), conf).map_err(|e| e.to_string())?;
     let vars = work.join("OVMF_VARS_4M.fd");
     copy(Path::new(OVMF_VARS), &vars)?;
     let log = work.join(format!("serial-{}.log", scenario.name));
+    let tgtd_log = work.join("tgtd.log");
+    let tgtd_log_before = file_len(&tgtd_log).unwrap_or(0);
     let started = Instant::now();
     let outcome = boot(esp, &vars, &log, timeout)?;
     let text = clean(&fs::read(&log).unwrap_or_default());
@@ -304,7 +398,25 @@ fn run_scenario(
         started.elapsed().as_secs_f64()
     );
     check_log(&text, &(scenario.expected)(setup), scenario.forbidden)?;
-    eprintln!("e2e: scenario {}: OK", scenario.name);
+    if let Some(word) = scenario.failure_mentions {
+        check_failure(&text, word, started.elapsed())?;
+    }
+    if scenario.linux {
+        check_linux_report(&linux_report(&text))?;
+    }
+    if scenario.session_kept {
+        let tgtd_text =
+            String::from_utf8_lossy(&fs::read(&tgtd_log).unwrap_or_default()).into_owned();
+        let during = tgtd_text.get(tgtd_log_before as usize..).unwrap_or("");
+        if let Some(line) = during.lines().find(|l| l.contains(TGTD_NOP_TIMEOUT)) {
+            return Err(format!("e2e failed: tgtd dropped the idle session: {line}"));
+        }
+    }
+    eprintln!(
+        "e2e: scenario {}: OK in {:.1} s",
+        scenario.name,
+        started.elapsed().as_secs_f64()
+    );
     Ok(())
 }
 
@@ -357,7 +469,12 @@ fn tool(program: &str, args: &[&str]) -> Result<(), String> {
 
 /// A GPT disk with one EFI system partition (FAT, sized to the partition) holding the payload
 /// as `\EFI\BOOT\BOOTX64.EFI` and `\payload.bin` for its read check. No root needed.
-fn build_disk_image(image: &Path, payload: &Path, data: &Path) -> Result<(), String> {
+fn build_disk_image(
+    image: &Path,
+    payload: &Path,
+    data: &Path,
+    linux: Option<&(PathBuf, PathBuf)>,
+) -> Result<(), String> {
     let file = fs::File::create(image).map_err(|e| format!("{}: {e}", image.display()))?;
     file.set_len(DISK_BYTES).map_err(|e| e.to_string())?;
     drop(file);
@@ -374,7 +491,14 @@ fn build_disk_image(image: &Path, payload: &Path, data: &Path) -> Result<(), Str
     let payload = payload.to_str().ok_or("non-UTF-8 path")?;
     tool("mcopy", &["-i", &part, payload, "::/EFI/BOOT/BOOTX64.EFI"])?;
     let data = data.to_str().ok_or("non-UTF-8 path")?;
-    tool("mcopy", &["-i", &part, data, "::/payload.bin"])
+    tool("mcopy", &["-i", &part, data, "::/payload.bin"])?;
+    if let Some((kernel, initrd)) = linux {
+        let kernel = kernel.to_str().ok_or("non-UTF-8 path")?;
+        let initrd = initrd.to_str().ok_or("non-UTF-8 path")?;
+        tool("mcopy", &["-i", &part, kernel, "::/vmlinuz"])?;
+        tool("mcopy", &["-i", &part, initrd, "::/initrd.img"])?;
+    }
+    Ok(())
 }
 
 /// Boots QEMU, polling the serial log; stops at the payload's last line, at a sanboot failure,
@@ -489,7 +613,11 @@ fn clean(raw: &[u8]) -> String {
 }
 
 fn is_ours(line: &str) -> bool {
-    line.contains("sanboot:") || line.starts_with("IBFT-") || line.starts_with("PAYLOAD-")
+    line.contains("sanboot:")
+        || line.starts_with("IBFT-")
+        || line.starts_with("PORTS-")
+        || line.starts_with("PAYLOAD-")
+        || line.contains("@@IBFT")
 }
 
 /// Scenario `boot`: every stage, then the payload's verdict and self-checks.
@@ -514,13 +642,14 @@ fn expected_boot(setup: &Setup) -> Vec<String> {
         "sanboot: ibft: nic1 @".into(),
         format!("sanboot: ibft:   mac {MAC1} pci 00:{SLOT1:02x}.0"),
         // The target is on-link: no gateway (omit-when-on-link, KB960104).
-        "sanboot: ibft:   ip 10.0.3.15/24 origin 3 gateway - ".into(),
+        "sanboot: ibft:   ip 10.0.3.15/24 origin 3 (dhcp) gateway - ".into(),
         "sanboot: ibft: target0 @".into(),
         format!("sanboot: ibft:   name {TARGET_IQN}"),
         format!("sanboot: ibft:   address 10.0.3.2 port {port} lun {lun} nic 1"),
         setup.chap_line.clone(),
         "sanboot: boot: starting \\EFI\\BOOT\\BOOTX64.EFI".into(),
         format!("IBFT-OK nics=2 targets=1 boot-mac={MAC1} boot-pci=00:{SLOT1:02x}.0 target-nic=1"),
+        "PORTS-OK nics=2 ports=2".into(),
         "PAYLOAD-ARGS e2e-args console=ttyS0".into(),
         "PAYLOAD-DEVICE set".into(),
         format!(
@@ -531,6 +660,164 @@ fn expected_boot(setup: &Setup) -> Vec<String> {
         ),
         "PAYLOAD-DONE".into(),
     ]
+}
+
+/// Scenario `san-only-one-way-chap`: only the SAN port's NIC record, and it is the real
+/// second port; the target authenticates the initiator only, so the iBFT says CHAP type 1
+/// with no reverse credentials.
+fn expected_san_only_one_way_chap(setup: &Setup) -> Vec<String> {
+    vec![
+        setup.disk_line.clone(),
+        "sanboot: ibft: installed".into(),
+        "sanboot: ibft: nic0 @".into(),
+        format!("sanboot: ibft:   mac {MAC1} pci 00:{SLOT1:02x}.0"),
+        "sanboot: ibft:   ip 10.0.3.15/24 origin 3 ".into(),
+        format!(
+            "sanboot: ibft:   chap type 1 name {CHAP_USER} secret ({} chars) reverse name - secret -",
+            CHAP_SECRET.len()
+        ),
+        "sanboot: boot: starting".into(),
+        format!("IBFT-OK nics=1 targets=1 boot-mac={MAC1} boot-pci=00:{SLOT1:02x}.0"),
+        "PORTS-OK nics=1 ports=2".into(),
+        "PAYLOAD-DONE".into(),
+    ]
+}
+
+/// Scenario `wrong-secret`: the target rejects the login; one failure line, no table, no hang.
+fn expected_wrong_secret(_: &Setup) -> Vec<String> {
+    vec![
+        "sanboot: net: SAN port is port1".into(),
+        "sanboot: FAILED at disk: ".into(),
+    ]
+}
+
+/// What tgtd logs when it drops a connection whose initiator answered no NOP-In
+/// (`iscsi_tcp_nop_work_handler`: "tcp connection timed out after 3 failed NOP-OUT").
+const TGTD_NOP_TIMEOUT: &str = "failed NOP-OUT";
+
+/// Scenario `idle`: the payload reads its file after the stall.
+fn expected_idle(_: &Setup) -> Vec<String> {
+    vec![
+        "PORTS-OK nics=2 ports=2".into(),
+        "PAYLOAD-STALL 6 s".into(),
+        "PAYLOAD-READ \\payload.bin 1048576 bytes".into(),
+        "PAYLOAD-DONE".into(),
+    ]
+}
+
+/// Scenario `linux`: sanboot starts the kernel, whose initramfs reports `/sys/firmware/ibft`.
+fn expected_linux(setup: &Setup) -> Vec<String> {
+    vec![
+        setup.disk_line.clone(),
+        "sanboot: ibft: installed".into(),
+        "sanboot: boot: starting \\vmlinuz".into(),
+        REPORT_BEGIN.into(),
+        REPORT_END.into(),
+    ]
+}
+
+/// The markers and line prefix of the report the initramfs (`iscsi_boot_tests::linux_vm`)
+/// prints: `@@IBFT@@ ethernet0/mac=52:54:…` for each file under `/sys/firmware/ibft`.
+const REPORT_BEGIN: &str = "@@IBFT-BEGIN@@";
+const REPORT_END: &str = "@@IBFT-END@@";
+const REPORT_LINE: &str = "@@IBFT@@ ";
+
+/// The `path=value` pairs of the guest's report.
+fn linux_report(text: &str) -> std::collections::BTreeMap<String, String> {
+    let start = text.find(REPORT_BEGIN).unwrap_or(text.len());
+    text[start..]
+        .lines()
+        .take_while(|l| !l.contains(REPORT_END))
+        .filter_map(|l| l.split_once(REPORT_LINE).map(|(_, kv)| kv))
+        .filter_map(|kv| kv.split_once('='))
+        .map(|(k, v)| (k.to_string(), v.trim().to_string()))
+        .collect()
+}
+
+/// What Linux's `iscsi_ibft` shows must be this machine: each `ethernetN` has the MAC of the
+/// PCI device it links to and the address its port leased, and the boot target's
+/// `nic-assoc` names the record of the second (SAN) port.
+fn check_linux_report(report: &std::collections::BTreeMap<String, String>) -> Result<(), String> {
+    let leases = [(MAC0, "10.0.2.15", SLOT0), (MAC1, "10.0.3.15", SLOT1)];
+    let mut san_index = None;
+    let mut records = 0;
+    for index in 0..8 {
+        let key = |field: &str| format!("ethernet{index}/{field}");
+        let Some(mac) = report.get(&key("mac")) else {
+            continue;
+        };
+        records += 1;
+        let (_, ip, slot) = leases
+            .iter()
+            .find(|(m, _, _)| m.eq_ignore_ascii_case(mac))
+            .ok_or(format!(
+                "linux: ethernet{index} mac {mac} is no port of this machine"
+            ))?;
+        let device = report.get(&key("device")).map(String::as_str);
+        if device != Some(format!("0000:00:{slot:02x}.0").as_str()) {
+            return Err(format!(
+                "linux: ethernet{index} links to {device:?}, not slot {slot:#x}"
+            ));
+        }
+        // `device/net/IF/address`, or `device/virtioN/net/IF/address` for virtio.
+        let prefix = key("device/");
+        let addresses: Vec<&String> = report
+            .iter()
+            .filter(|(k, _)| {
+                k.starts_with(&prefix) && k.contains("/net/") && k.ends_with("/address")
+            })
+            .map(|(_, v)| v)
+            .collect();
+        if addresses.is_empty() || addresses.iter().any(|a| !a.eq_ignore_ascii_case(mac)) {
+            return Err(format!(
+                "linux: ethernet{index} mac {mac} but its device's interfaces have {addresses:?}"
+            ));
+        }
+        let got_ip = report.get(&key("ip-addr")).map(String::as_str);
+        if got_ip != Some(*ip) {
+            return Err(format!("linux: ethernet{index} ip {got_ip:?}, leased {ip}"));
+        }
+        if mac.eq_ignore_ascii_case(MAC1) {
+            san_index = Some(index.to_string());
+        }
+    }
+    if records != 2 {
+        return Err(format!("linux: {records} ethernet records, want 2"));
+    }
+    let assoc = report.get("target0/nic-assoc");
+    if assoc != san_index.as_ref() {
+        return Err(format!(
+            "linux: target0 nic-assoc {assoc:?}, the SAN port is ethernet{san_index:?}"
+        ));
+    }
+    eprintln!(
+        "e2e: linux: both ethernet records match their devices and leases; target0 uses the SAN port"
+    );
+    Ok(())
+}
+
+/// The longest a failing run may take from power-on to its `FAILED` line (the firmware's own
+/// start-up under TCG is most of it).
+const FAILURE_WITHIN: Duration = Duration::from_secs(45);
+
+/// Exactly one `sanboot: FAILED at` line, mentioning `word`, soon enough.
+fn check_failure(text: &str, word: &str, took: Duration) -> Result<(), String> {
+    let failures: Vec<&str> = text
+        .lines()
+        .filter(|l| l.contains("sanboot: FAILED at"))
+        .collect();
+    match failures.as_slice() {
+        [one] if one.contains(word) => {}
+        [one] => return Err(format!("e2e failed: {one:?} does not mention {word:?}")),
+        _ => return Err(format!("e2e failed: {} FAILED lines", failures.len())),
+    }
+    if took > FAILURE_WITHIN {
+        return Err(format!(
+            "e2e failed: the failure took {:.1} s",
+            took.as_secs_f64()
+        ));
+    }
+    Ok(())
 }
 
 /// Scenario `missing-boot-file`: the disk and table are set up, the boot file is not there, and
@@ -560,6 +847,7 @@ fn expected_failover(setup: &Setup) -> Vec<String> {
         ),
         "sanboot: boot: starting".into(),
         format!("IBFT-OK nics=2 targets=2 boot-mac={MAC1} boot-pci=00:{SLOT1:02x}.0 target-nic=1"),
+        "PORTS-OK nics=2 ports=2".into(),
         "PAYLOAD-DONE".into(),
     ]
 }
@@ -684,8 +972,16 @@ impl Tgtd {
             MUTUAL_USER,
             "--outgoing",
         ])?;
+        // Ping the initiator every second and drop the connection after three unanswered
+        // pings: an initiator that does not service its session while the loader is busy
+        // elsewhere loses it (the `idle` scenario).
+        for (name, value) in [("nop_interval", "1"), ("nop_count", "3")] {
+            tgtadm(&[
+                "--op", "update", "--mode", "target", "--tid", "1", "-n", name, "-v", value,
+            ])?;
+        }
         eprintln!(
-            "e2e: tgtd exports {img} as {TARGET_IQN} LUN 1 on 127.0.0.1:{port} (mutual CHAP)"
+            "e2e: tgtd exports {img} as {TARGET_IQN} LUN 1 on 127.0.0.1:{port} (mutual CHAP, NOP-In every 1 s)"
         );
         Ok(tgtd)
     }
@@ -729,5 +1025,42 @@ mod tests {
             Err(format!("e2e failed: {failed}"))
         );
         assert!(check_log(failed, &[], Some("sanboot: FAILED")).is_err());
+    }
+
+    /// A report as Debian 6.1's `iscsi_ibft` printed it for this machine (abridged).
+    const LINUX_REPORT: &str = "noise\n@@IBFT-BEGIN@@\n\
+        @@IBFT@@ ethernet0/ip-addr=10.0.2.15\n@@IBFT@@ ethernet0/mac=52:54:00:00:00:01\n\
+        @@IBFT@@ ethernet1/ip-addr=10.0.3.15\n@@IBFT@@ ethernet1/mac=52:54:00:00:00:02\n\
+        @@IBFT@@ target0/nic-assoc=1\n\
+        @@IBFT@@ ethernet0/device=0000:00:08.0\n@@IBFT@@ ethernet1/device=0000:00:09.0\n\
+        @@IBFT@@ ethernet0/device/virtio0/net/enp0s8/address=52:54:00:00:00:01\n\
+        @@IBFT@@ ethernet1/device/virtio1/net/enp0s9/address=52:54:00:00:00:02\n\
+        @@IBFT-END@@\n@@IBFT@@ ethernet2/mac=after-the-end\n";
+
+    #[test]
+    fn linux_report_matches_this_machine() {
+        let report = linux_report(LINUX_REPORT);
+        assert_eq!(report.len(), 9);
+        assert_eq!(check_linux_report(&report), Ok(()));
+    }
+
+    #[test]
+    fn linux_report_mismatches_are_caught() {
+        for (from, to) in [
+            ("nic-assoc=1", "nic-assoc=0"),
+            ("ip-addr=10.0.3.15", "ip-addr=10.0.3.16"),
+            (
+                "net/enp0s9/address=52:54:00:00:00:02",
+                "net/enp0s9/address=52:54:00:00:00:09",
+            ),
+            (
+                "ethernet1/device=0000:00:09.0",
+                "ethernet1/device=0000:00:08.0",
+            ),
+            ("@@IBFT@@ ethernet1/mac=52:54:00:00:00:02\n", ""),
+        ] {
+            let report = linux_report(&LINUX_REPORT.replace(from, to));
+            assert!(check_linux_report(&report).is_err(), "{from} -> {to}");
+        }
     }
 }

@@ -5,6 +5,7 @@
 #![forbid(unsafe_code)]
 
 pub mod acpi;
+pub mod ports;
 
 use ibft::{Table, flags};
 
@@ -219,6 +220,85 @@ mod tests {
         assert!(
             matches!(fails(&t), Fail::Parse(_) | Fail::Lint(_)),
             "control"
+        );
+    }
+
+    /// The hand table with DHCP-leased addresses written into both NIC records (IPv4-mapped
+    /// address at offset 6, prefix at 22, origin at 23).
+    fn table_with_addresses() -> Vec<u8> {
+        let mut t = hand_table();
+        for (nic, last) in [(0x98usize, 2u8), (0x100, 3)] {
+            t[nic + 6..nic + 22]
+                .copy_from_slice(&[0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 10, 0, last, 15]);
+            t[nic + 22] = 24;
+            t[nic + 23] = 3;
+        }
+        fix_checksum(&mut t);
+        t
+    }
+
+    fn machine() -> [ports::Port; 2] {
+        let pci = |device| {
+            Some(ibft::PciAddress {
+                bus: 0,
+                device,
+                function: 0,
+            })
+        };
+        [
+            ports::Port {
+                mac: [0x52, 0x54, 0, 0, 0, 1],
+                pci: pci(2),
+            },
+            ports::Port {
+                mac: [0x52, 0x54, 0, 0, 0, 2],
+                pci: pci(3),
+            },
+        ]
+    }
+
+    const LEASES: &str = "e2e lease=52:54:00:00:00:01,10.0.2.15 lease=52:54:00:00:00:02,10.0.3.15";
+
+    #[test]
+    fn ports_match_the_machine() {
+        let t = table_with_addresses();
+        assert_eq!(ports::check_ports(&t, &machine(), LEASES, 1), Ok(2));
+    }
+
+    #[test]
+    fn each_port_mismatch_is_named() {
+        use ports::PortFail;
+        let t = table_with_addresses();
+        let mut m = machine();
+        m[0].mac[5] = 9;
+        assert_eq!(
+            ports::check_ports(&t, &m, LEASES, 1),
+            Err(PortFail::NoSuchMac(0))
+        );
+        let mut m = machine();
+        m[1].pci = None;
+        assert_eq!(ports::check_ports(&t, &m, LEASES, 1), Err(PortFail::Pci(1)));
+        let wrong = "lease=52:54:00:00:00:01,10.0.2.16 lease=52:54:00:00:00:02,10.0.3.15";
+        assert_eq!(
+            ports::check_ports(&t, &machine(), wrong, 1),
+            Err(PortFail::Address(0))
+        );
+        assert_eq!(
+            ports::check_ports(&t, &machine(), "", 1),
+            Err(PortFail::Address(0))
+        );
+        // The target uses NIC1, which is not the first port.
+        assert_eq!(
+            ports::check_ports(&t, &machine(), LEASES, 0),
+            Err(PortFail::TargetNic(1))
+        );
+        assert_eq!(
+            ports::check_ports(&t, &machine(), LEASES, 2),
+            Err(PortFail::NoSanPort)
+        );
+        assert_eq!(
+            ports::check_ports(&t[..20], &machine(), LEASES, 1),
+            Err(PortFail::Parse)
         );
     }
 

@@ -15,7 +15,10 @@ extern crate alloc;
 #[cfg(target_os = "uefi")]
 mod efi {
     use alloc::string::String;
+    use alloc::vec::Vec;
     use ibft_payload::acpi::{PhysMem, find_table};
+    use ibft_payload::ports::{Port, check_ports};
+    use netstack_adapter::uefi::{port_handles, port_identity};
     use uefi::boot;
     use uefi::fs::FileSystem;
     use uefi::proto::loaded_image::LoadedImage;
@@ -47,13 +50,17 @@ mod efi {
         })
     }
 
-    fn verdict() {
+    /// Finds the iBFT and prints the verdict on it; returns the table when there is one.
+    fn verdict() -> Option<&'static [u8]> {
         let Some(rsdp) = rsdp() else {
             println!("IBFT-FAIL no-acpi-configuration-table");
-            return;
+            return None;
         };
         match find_table(&Identity, rsdp, b"iBFT") {
-            Err(e) => println!("IBFT-FAIL {e}"),
+            Err(e) => {
+                println!("IBFT-FAIL {e}");
+                None
+            }
             Ok(table) => {
                 let verdict = ibft_payload::check(table, &mut |finding| {
                     println!("IBFT-LINT {finding}");
@@ -62,8 +69,42 @@ mod efi {
                     Ok(summary) => println!("IBFT-OK {summary}"),
                     Err(e) => println!("IBFT-FAIL {e}"),
                 }
+                Some(table)
             }
         }
+    }
+
+    /// The machine's network ports as the firmware sees them, in PCI order.
+    fn firmware_ports() -> Vec<Port> {
+        let mut handles = [None; 8];
+        let found = port_handles(&mut handles).unwrap_or(0);
+        let mut ports: Vec<Port> = handles[..found]
+            .iter()
+            .flatten()
+            .filter_map(|&h| port_identity(h).ok())
+            .map(|id| Port {
+                mac: id.permanent_mac,
+                pci: id.pci,
+            })
+            .collect();
+        ports.sort_by_key(|p| p.pci.map(|a| (a.bus, a.device, a.function)));
+        ports
+    }
+
+    /// Compares the table's NIC records with the firmware's ports; the SAN port is the second.
+    fn port_verdict(table: &[u8], options: &str) {
+        let ports = firmware_ports();
+        match check_ports(table, &ports, options, 1) {
+            Ok(n) => println!("PORTS-OK nics={n} ports={}", ports.len()),
+            Err(e) => println!("PORTS-FAIL {e}"),
+        }
+    }
+
+    fn load_options() -> String {
+        boot::open_protocol_exclusive::<LoadedImage>(boot::image_handle())
+            .ok()
+            .and_then(|li| li.load_options_as_cstr16().ok().map(String::from))
+            .unwrap_or_default()
     }
 
     /// Reports the load options and reads a file relative to this image's own device.
@@ -121,7 +162,18 @@ mod efi {
 
     /// Prints the verdict and the self-checks, then powers off.
     pub fn run() -> Status {
-        verdict();
+        let options = load_options();
+        if let Some(table) = verdict() {
+            port_verdict(table, &options);
+        }
+        // `stall=N`: wait N seconds without touching the disk (the idle-session scenario).
+        if let Some(secs) = options
+            .split_ascii_whitespace()
+            .find_map(|w| w.strip_prefix("stall=")?.parse::<usize>().ok())
+        {
+            println!("PAYLOAD-STALL {secs} s");
+            boot::stall(core::time::Duration::from_secs(secs as u64));
+        }
         self_checks();
         println!("PAYLOAD-DONE");
         runtime::reset(ResetType::SHUTDOWN, Status::SUCCESS, None)

@@ -56,6 +56,9 @@ pub trait BlockDevice {
     fn write_blocks(&mut self, lba: u64, buf: &[u8]) -> Result<(), BlockError>;
     /// Makes earlier writes durable.
     fn flush(&mut self) -> Result<(), BlockError>;
+    /// Called periodically between requests, so a network disk can answer its target's
+    /// pings (NOP-In) and keep its session. Does nothing by default.
+    fn service_idle(&mut self) {}
 }
 
 /// Checks a transfer against the disk geometry; returns the byte range it covers.

@@ -42,6 +42,11 @@ pub trait LunIo {
     fn write(&mut self, lba: u64, buf: &[u8]) -> Result<(), Self::Error>;
     /// Flushes the target's write cache.
     fn sync(&mut self) -> Result<(), Self::Error>;
+    /// Services the connection for a short while with no command running (answers the
+    /// target's pings). Does nothing by default.
+    fn idle(&mut self) -> Result<(), Self::Error> {
+        Ok(())
+    }
 }
 
 /// A logical unit as a block device.
@@ -131,6 +136,11 @@ impl<L: LunIo> BlockDevice for LunDisk<L> {
             }
         }
         Ok(())
+    }
+
+    fn service_idle(&mut self) {
+        // A broken connection is re-established (or reported) by the next request.
+        let _ = self.io.idle();
     }
 
     fn flush(&mut self) -> Result<(), BlockError> {

@@ -13,9 +13,10 @@
 //! ```
 
 use core::net::IpAddr;
+use initiator::addr::{AddrError, Host, TargetAddress};
 
 /// The default iSCSI port (RFC 7143).
-pub const DEFAULT_PORT: u16 = 3260;
+pub const DEFAULT_PORT: u16 = initiator::addr::DEFAULT_PORT;
 
 /// One parsed root path.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,7 +44,7 @@ pub enum RootPathError {
     Protocol,
     /// The port is not a number in 1..=65535.
     Port,
-    /// The LUN is not a decimal or `0x` hexadecimal number.
+    /// The LUN is not hexadecimal (iPXE's form) or not a single-level LUN below 16384.
     Lun,
     /// The target name is empty.
     Target,
@@ -66,48 +67,29 @@ impl core::fmt::Display for RootPathError {
 impl core::error::Error for RootPathError {}
 
 impl<'a> RootPath<'a> {
-    /// Parses `iscsi:<server>:<protocol>:<port>:<lun>:<target>`.
+    /// Parses `iscsi:<server>:<protocol>:<port>:<lun>:<target>` with the initiator's
+    /// root-path parser (`initiator::addr`), which reads the LUN as iPXE does (hexadecimal,
+    /// up to four `-`-separated 16-bit groups); the app then needs an IP server (no DNS here)
+    /// and a single-level LUN.
     pub fn parse(text: &'a str) -> Result<Self, RootPathError> {
-        let rest = text
-            .strip_prefix("iscsi:")
-            .or_else(|| text.strip_prefix("ISCSI:"))
-            .ok_or(RootPathError::Scheme)?;
-        // The server may be a bracketed IPv6 address containing colons.
-        let (server_text, rest) = if let Some(v6) = rest.strip_prefix('[') {
-            let end = v6.find(']').ok_or(RootPathError::Server)?;
-            let after = v6.get(end + 1..).ok_or(RootPathError::Server)?;
-            let after = after.strip_prefix(':').ok_or(RootPathError::MissingField)?;
-            (v6.get(..end).ok_or(RootPathError::Server)?, after)
-        } else {
-            rest.split_once(':').ok_or(RootPathError::MissingField)?
+        let addr = TargetAddress::parse_root_path(text).map_err(|e| match e {
+            AddrError::BadScheme => RootPathError::Scheme,
+            AddrError::BadHost => RootPathError::Server,
+            AddrError::BadPort => RootPathError::Port,
+            AddrError::BadProtocol => RootPathError::Protocol,
+            AddrError::BadLun => RootPathError::Lun,
+            AddrError::BadTargetName => RootPathError::Target,
+            _ => RootPathError::MissingField,
+        })?;
+        let Host::Ip(server) = addr.host else {
+            return Err(RootPathError::Server);
         };
-        let mut fields = rest.splitn(4, ':');
-        let protocol = fields.next().ok_or(RootPathError::MissingField)?;
-        let port = fields.next().ok_or(RootPathError::MissingField)?;
-        let lun = fields.next().ok_or(RootPathError::MissingField)?;
-        let target = fields.next().ok_or(RootPathError::MissingField)?;
-
-        let server: IpAddr = server_text.parse().map_err(|_| RootPathError::Server)?;
-        if !(protocol.is_empty() || protocol == "6") {
-            return Err(RootPathError::Protocol);
-        }
-        let port = if port.is_empty() {
-            DEFAULT_PORT
-        } else {
-            match port.parse::<u16>() {
-                Ok(0) | Err(_) => return Err(RootPathError::Port),
-                Ok(p) => p,
-            }
-        };
-        let lun = parse_lun(lun)?;
-        if target.is_empty() {
-            return Err(RootPathError::Target);
-        }
+        let lun = addr.lun.number().ok_or(RootPathError::Lun)?;
         Ok(Self {
             server,
-            port,
-            lun,
-            target,
+            port: addr.port,
+            lun: u64::from(lun),
+            target: addr.target_name,
         })
     }
 
@@ -122,20 +104,6 @@ impl<'a> RootPath<'a> {
             out[..2].copy_from_slice(&flat.to_be_bytes());
         }
         out
-    }
-}
-
-fn parse_lun(text: &str) -> Result<u64, RootPathError> {
-    if text.is_empty() {
-        return Ok(0);
-    }
-    let value = match text.strip_prefix("0x").or_else(|| text.strip_prefix("0X")) {
-        Some(hex) => u64::from_str_radix(hex, 16),
-        None => text.parse::<u64>(),
-    };
-    match value {
-        Ok(v) if v < 0x4000 => Ok(v),
-        _ => Err(RootPathError::Lun),
     }
 }
 
@@ -156,7 +124,8 @@ mod tests {
 
     #[test]
     fn explicit_fields_and_ipv6() {
-        let rp = RootPath::parse("iscsi:[fd00::2]:6:3261:0x10:iqn.x:y").unwrap();
+        // The LUN field is hexadecimal, as iPXE writes it.
+        let rp = RootPath::parse("iscsi:[fd00::2]:6:3261:10:iqn.x:y").unwrap();
         assert_eq!(
             rp.server,
             IpAddr::V6(Ipv6Addr::new(0xfd00, 0, 0, 0, 0, 0, 0, 2))
@@ -171,8 +140,8 @@ mod tests {
         // ibft.md: LUN 1 = 00 01 00 00 00 00 00 00.
         let rp = RootPath::parse("iscsi:10.0.3.2:::1:t").unwrap();
         assert_eq!(rp.sam_lun(), [0, 1, 0, 0, 0, 0, 0, 0]);
-        // SAM-2 flat space addressing: 0x40 | high bits, then low byte.
-        let rp = RootPath::parse("iscsi:10.0.3.2:::300:t").unwrap();
+        // SAM-2 flat space addressing (LUN 300): 0x40 | high bits, then low byte.
+        let rp = RootPath::parse("iscsi:10.0.3.2:::412c:t").unwrap();
         assert_eq!(rp.sam_lun(), [0x41, 0x2c, 0, 0, 0, 0, 0, 0]);
     }
 

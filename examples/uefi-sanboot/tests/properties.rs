@@ -23,7 +23,10 @@ proptest! {
         target in "[a-z0-9.:-]{1,40}",
     ) {
         let ip = Ipv4Addr::from(ip);
-        let text = format!("iscsi:{ip}:6:{port}:{lun}:{target}");
+        // The LUN field as iPXE writes it: the first 16-bit SAM group in hex (peripheral
+        // addressing below 256, flat space 0x4000 | n above).
+        let group = if lun < 256 { lun } else { 0x4000 | lun };
+        let text = format!("iscsi:{ip}:6:{port}:{group:x}:{target}");
         let rp = RootPath::parse(&text).unwrap();
         prop_assert_eq!(rp.server, std::net::IpAddr::V4(ip));
         prop_assert_eq!(rp.port, port);

@@ -34,6 +34,8 @@ pub struct InstalledDisk {
     /// The disk's device path (the NIC's path + the iSCSI node).
     pub path: &'static DevicePath,
     interface: *const SanBlockIo,
+    /// The periodic timer that services the backend between requests.
+    tick: Event,
 }
 
 fn status_of(error: BlockError) -> Status {
@@ -63,7 +65,7 @@ unsafe fn checked<'a>(
     if media_id != dev.media.media_id {
         return Err(Status::MEDIA_CHANGED);
     }
-    if buffer_size % dev.media.block_size as usize != 0 {
+    if !buffer_size.is_multiple_of(dev.media.block_size as usize) {
         return Err(Status::BAD_BUFFER_SIZE);
     }
     if buffer.is_null() && buffer_size != 0 {
@@ -146,6 +148,25 @@ unsafe extern "efiapi" fn reset(_this: *mut BlockIoProtocol, _extended: Boolean)
     Status::SUCCESS
 }
 
+/// How often the backend is serviced between requests: well inside the usual NOP-In
+/// timeouts of targets (5-30 s).
+const IDLE_PERIOD: core::time::Duration = core::time::Duration::from_secs(1);
+
+/// The periodic timer's callback: lets the backend answer its target while nobody reads.
+/// A request in progress (the backend borrowed) services the connection itself, so the tick
+/// is skipped then.
+unsafe extern "efiapi" fn on_idle_tick(_event: Event, ctx: Option<core::ptr::NonNull<c_void>>) {
+    if BOOT_SERVICES_GONE.load(Ordering::Acquire) {
+        return;
+    }
+    let Some(ctx) = ctx else { return };
+    // SAFETY: the context is the leaked, never-freed SanBlockIo registered by `install`.
+    let dev = unsafe { ctx.cast::<SanBlockIo>().as_ref() };
+    if let Ok(mut backend) = dev.backend.try_borrow_mut() {
+        backend.service_idle();
+    }
+}
+
 unsafe extern "efiapi" fn on_exit_boot_services(
     _event: Event,
     _ctx: Option<core::ptr::NonNull<c_void>>,
@@ -198,6 +219,18 @@ pub fn install(
             None,
         )?;
     }
+    // SAFETY: the context is the leaked interface, valid for the program's lifetime; the
+    // callback runs at TPL_CALLBACK, where SNP may be called, and touches the backend only
+    // through its RefCell, so it never overlaps a request.
+    let tick = unsafe {
+        boot::create_event(
+            EventType::TIMER | EventType::NOTIFY_SIGNAL,
+            Tpl::CALLBACK,
+            Some(on_idle_tick),
+            core::ptr::NonNull::new(interface.cast_mut().cast()),
+        )?
+    };
+    boot::set_timer(&tick, boot::TimerTrigger::Periodic(IDLE_PERIOD))?;
     // SAFETY: both interfaces are leaked, so they outlive the handle; the Block I/O layout is
     // the specification's (BlockIoProtocol first in a repr(C) struct).
     let handle = unsafe {
@@ -214,6 +247,7 @@ pub fn install(
         handle,
         path,
         interface,
+        tick,
     })
 }
 
@@ -221,6 +255,7 @@ impl InstalledDisk {
     /// Disconnects the drivers and removes the protocols (when `keep-san` is off and the boot
     /// failed). The interface memory stays leaked: a driver might still hold a stale pointer.
     pub fn remove(&self) -> uefi::Result {
+        let _ = boot::set_timer(&self.tick, boot::TimerTrigger::Cancel);
         let _ = boot::disconnect_controller(self.handle, None, None);
         // SAFETY: these are exactly the interfaces installed by `install`.
         unsafe {

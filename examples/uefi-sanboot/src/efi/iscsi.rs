@@ -5,15 +5,22 @@ use super::net::SnpPort;
 use alloc::string::String;
 use alloc::vec;
 use core::net::SocketAddr;
+use core::time::Duration;
 use initiator::driver::{Buffers, Client, ClientConfig};
 use initiator::session::{Chap, MutualChap, SessionConfig};
+use initiator::transport::Connector;
 use sanboot::config::Config;
 use sanboot::lun_disk::{LunDisk, LunIo};
 use sanboot::root_path::RootPath;
 
+/// How long one idle call (once a second, from a timer) services the connection:
+/// enough to answer a NOP-In that is waiting, short enough not to slow the boot.
+const IDLE_BUDGET: Duration = Duration::from_millis(20);
+
 /// A logged-in session to one LUN.
 pub struct IscsiLun {
     client: Client<'static, 'static, &'static SnpPort>,
+    port: &'static SnpPort,
 }
 
 impl core::fmt::Debug for IscsiLun {
@@ -35,6 +42,11 @@ impl LunIo for IscsiLun {
 
     fn sync(&mut self) -> Result<(), Self::Error> {
         self.client.sync_cache()
+    }
+
+    fn idle(&mut self) -> Result<(), Self::Error> {
+        let until = self.port.now() + IDLE_BUDGET;
+        self.client.idle(until)
     }
 }
 
@@ -95,7 +107,7 @@ pub fn attach(
     // The client splits and pipelines requests itself; hand it large transfers.
     let max_blocks = (4 * 1024 * 1024 / capacity.block_size.max(1)).max(1);
     let disk = LunDisk::new(
-        IscsiLun { client },
+        IscsiLun { client, port },
         capacity.block_size,
         capacity.last_lba,
         max_blocks,

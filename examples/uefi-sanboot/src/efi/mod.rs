@@ -443,12 +443,11 @@ fn attach_san(
 /// the clock (a weak fallback, said so on the console).
 fn random_challenge() -> [u8; 16] {
     let mut out = [0u8; 16];
-    if let Ok(handle) = boot::get_handle_for_protocol::<uefi::proto::rng::Rng>() {
-        if let Ok(mut rng) = boot::open_protocol_exclusive::<uefi::proto::rng::Rng>(handle) {
-            if rng.get_rng(None, &mut out).is_ok() {
-                return out;
-            }
-        }
+    if let Ok(handle) = boot::get_handle_for_protocol::<uefi::proto::rng::Rng>()
+        && let Ok(mut rng) = boot::open_protocol_exclusive::<uefi::proto::rng::Rng>(handle)
+        && rng.get_rng(None, &mut out).is_ok()
+    {
+        return out;
     }
     say::stage(
         "disk",

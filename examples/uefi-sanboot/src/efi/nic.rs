@@ -3,13 +3,11 @@
 
 use alloc::boxed::Box;
 use alloc::vec::Vec;
-use core::ffi::c_void;
+use netstack_adapter::uefi::{port_handles, port_identity};
 use sanboot::mac::Mac;
+use uefi::Handle;
 use uefi::boot::{self, OpenProtocolAttributes, OpenProtocolParams, SearchType};
 use uefi::proto::device_path::DevicePath;
-use uefi::proto::network::snp::SimpleNetwork;
-use uefi::proto::unsafe_protocol;
-use uefi::{Handle, Status};
 
 /// One port.
 #[derive(Debug)]
@@ -35,23 +33,6 @@ impl Port {
     }
 }
 
-/// The leading part of `EFI_PCI_IO_PROTOCOL`, up to `GetLocation`, which is all this needs.
-/// The uefi crate has no binding for it.
-#[repr(C)]
-#[unsafe_protocol("4cf5b200-68b8-4ca5-9eec-b23e3f50029a")]
-struct PciIo {
-    /// PollMem, PollIo, Mem.Read/Write, Io.Read/Write, Pci.Read/Write, CopyMem, Map, Unmap,
-    /// AllocateBuffer, FreeBuffer, Flush: not called.
-    _before: [*const c_void; 14],
-    get_location: unsafe extern "efiapi" fn(
-        this: *mut PciIo,
-        segment: *mut usize,
-        bus: *mut usize,
-        device: *mut usize,
-        function: *mut usize,
-    ) -> Status,
-}
-
 /// Opens a protocol without taking it from the driver that owns it.
 fn peek<P: uefi::proto::ProtocolPointer + ?Sized>(
     handle: Handle,
@@ -71,55 +52,28 @@ fn peek<P: uefi::proto::ProtocolPointer + ?Sized>(
     }
 }
 
-fn pci_location(path: &DevicePath) -> Option<u16> {
-    let mut remaining = path;
-    let pci_handle = boot::locate_device_path::<PciIo>(&mut remaining).ok()?;
-    let mut pci = peek::<PciIo>(pci_handle).ok()?;
-    let pci: &mut PciIo = &mut pci;
-    let (mut seg, mut bus, mut dev, mut func) = (0usize, 0usize, 0usize, 0usize);
-    // SAFETY: `pci` is a live PCI I/O interface whose layout up to GetLocation matches the
-    // UEFI specification's EFI_PCI_IO_PROTOCOL; the out-pointers are valid locals.
-    let status = unsafe { (pci.get_location)(pci, &mut seg, &mut bus, &mut dev, &mut func) };
-    if status.is_error() || bus > 0xff || dev > 0x1f || func > 7 {
-        return None;
-    }
-    Some(((bus as u16) << 8) | ((dev as u16) << 3) | func as u16)
-}
+/// Most ports a machine is expected to have; more are ignored.
+const MAX_PORTS: usize = 16;
 
+/// The ports as `netstack_adapter::uefi` finds them (one handle per physical port), with
+/// their device paths.
 fn ports_now() -> Vec<Port> {
-    let Ok(handles) = boot::find_handles::<SimpleNetwork>() else {
-        return Vec::new();
-    };
-    let mut ports = Vec::new();
-    for handle in handles {
-        let Ok(snp) = peek::<SimpleNetwork>(handle) else {
-            continue;
-        };
-        let raw = snp.mode().permanent_address.0;
-        let mac = Mac([raw[0], raw[1], raw[2], raw[3], raw[4], raw[5]]);
-        drop(snp);
-        let Ok(path) = peek::<DevicePath>(handle) else {
-            continue;
-        };
-        let path = path.to_boxed();
-        // The network stack publishes SNP again on child handles (…/MAC/IPv4(…) and
-        // …/MAC/IPv6(…)); the port itself is the handle whose path is shortest.
-        if let Some(seen) = ports.iter_mut().find(|p: &&mut Port| p.mac == mac) {
-            if path.as_bytes().len() < seen.path.as_bytes().len() {
-                seen.handle = handle;
-                seen.path = path;
-            }
-            continue;
-        }
-        let pci_bdf = pci_location(&path);
-        ports.push(Port {
-            handle,
-            mac,
-            pci_bdf,
-            path,
-        });
-    }
-    ports
+    let mut handles = [None; MAX_PORTS];
+    let found = port_handles(&mut handles).unwrap_or(0);
+    handles[..found]
+        .iter()
+        .flatten()
+        .filter_map(|&handle| {
+            let id = port_identity(handle).ok()?;
+            let path = peek::<DevicePath>(handle).ok()?.to_boxed();
+            Some(Port {
+                handle,
+                mac: Mac(id.permanent_mac),
+                pci_bdf: id.pci.map(|p| p.to_wire()),
+                path,
+            })
+        })
+        .collect()
 }
 
 /// Lists the ports, connecting every controller first if no port is bound yet (firmware that
