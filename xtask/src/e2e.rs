@@ -452,19 +452,7 @@ fn pattern(len: usize) -> Vec<u8> {
 }
 
 fn tool(program: &str, args: &[&str]) -> Result<(), String> {
-    let out = Command::new(program)
-        .args(args)
-        .output()
-        .map_err(|e| format!("cannot start {program}: {e}"))?;
-    if out.status.success() {
-        Ok(())
-    } else {
-        Err(format!(
-            "`{program} {}` failed: {}",
-            args.join(" "),
-            String::from_utf8_lossy(&out.stderr).trim()
-        ))
-    }
+    crate::run_quiet(Command::new(program).args(args))
 }
 
 /// A GPT disk with one EFI system partition (FAT, sized to the partition) holding the payload

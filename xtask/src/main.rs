@@ -67,6 +67,23 @@ pub(crate) fn run_with(cmd: &mut Command) -> Result<(), String> {
     }
 }
 
+/// Runs a command with its output captured; a failure becomes one line naming the command and
+/// quoting its stderr.
+pub(crate) fn run_quiet(cmd: &mut Command) -> Result<(), String> {
+    let shown = show(cmd);
+    let out = cmd
+        .output()
+        .map_err(|e| format!("cannot start `{shown}`: {e}"))?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "`{shown}` failed: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        ))
+    }
+}
+
 /// A command line as a user would type it.
 pub(crate) fn show(cmd: &Command) -> String {
     std::iter::once(cmd.get_program())

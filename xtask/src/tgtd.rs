@@ -96,20 +96,11 @@ impl Tgtd {
     }
 
     fn tgtadm(&self, args: &[&str]) -> Result<(), String> {
-        let out = Command::new("tgtadm")
-            .args(["-C", &self.control_port.to_string(), "--lld", "iscsi"])
-            .args(args)
-            .output()
-            .map_err(|e| format!("cannot run tgtadm: {e}"))?;
-        if out.status.success() {
-            Ok(())
-        } else {
-            Err(format!(
-                "tgtadm {} failed: {}",
-                args.join(" "),
-                String::from_utf8_lossy(&out.stderr).trim()
-            ))
-        }
+        crate::run_quiet(
+            Command::new("tgtadm")
+                .args(["-C", &self.control_port.to_string(), "--lld", "iscsi"])
+                .args(args),
+        )
     }
 }
 

@@ -58,21 +58,11 @@ impl Netns {
     }
 
     fn tgtadm(&self, args: &[&str]) -> Result<(), String> {
-        let out = self
-            .exec("tgtadm")
-            .args(["-C", &self.control, "--lld", "iscsi"])
-            .args(args)
-            .output()
-            .map_err(|e| format!("tgtadm: {e}"))?;
-        if out.status.success() {
-            Ok(())
-        } else {
-            Err(format!(
-                "tgtadm {}: {}",
-                args.join(" "),
-                String::from_utf8_lossy(&out.stderr).trim()
-            ))
-        }
+        crate::run_quiet(
+            self.exec("tgtadm")
+                .args(["-C", &self.control, "--lld", "iscsi"])
+                .args(args),
+        )
     }
 }
 
