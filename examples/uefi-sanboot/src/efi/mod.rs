@@ -242,9 +242,6 @@ fn stages() -> Result<Status, Failure> {
             say::stage("ibft", format_args!("{line}"));
         }
     }
-    ibft::lint(table, &mut |finding| {
-        say::stage("ibft", format_args!("lint {finding}"));
-    });
 
     // boot
     let loaded = match chainload::load(disk.path, cfg.boot_file, cfg.boot_args) {
