@@ -583,3 +583,18 @@ fn smbios_uuid() -> Option<[u8; 16]> {
     let table = unsafe { core::slice::from_raw_parts(table as *const u8, len) };
     sanboot::smbios::system_uuid(table)
 }
+
+/// The panic handler's body (see `main.rs`): one fixed line, ten seconds to read it, then the
+/// machine powers off, as `uefi`'s own handler does. The panic message is not formatted, so
+/// the formatting paths of every panic site (and their messages) stay out of the image.
+/// Returning to the boot manager instead is not safe: the Block I/O protocol this image may
+/// have installed would point into unloaded code.
+pub fn halt_on_panic() -> ! {
+    uefi::system::with_stdout(|out| {
+        let _ = out.output_string(uefi::cstr16!(
+            "sanboot: FAILED at panic: internal error\r\n"
+        ));
+    });
+    boot::stall(core::time::Duration::from_secs(10));
+    uefi::runtime::reset(uefi::runtime::ResetType::SHUTDOWN, Status::ABORTED, None)
+}
