@@ -43,6 +43,50 @@ pub fn crc32c_parts(parts: &[&[u8]]) -> u32 {
     digest.finalize()
 }
 
+/// A CRC32C computed piece by piece, for a data segment that arrives in several parts (the
+/// session checks the DataDigest of a Data-In payload placed straight into the caller's buffer).
+///
+/// ```
+/// use initiator::digest::{Crc32cStream, crc32c};
+/// let mut d = Crc32cStream::new();
+/// d.update(b"abc");
+/// d.update(b"def");
+/// assert_eq!(d.value(), crc32c(b"abcdef"));
+/// ```
+#[derive(Clone)]
+pub struct Crc32cStream(crc::Digest<'static, u32, Table<16>>);
+
+impl Crc32cStream {
+    /// An empty stream.
+    #[must_use]
+    pub fn new() -> Crc32cStream {
+        Crc32cStream(CRC32C.digest())
+    }
+
+    /// Adds `bytes`.
+    pub fn update(&mut self, bytes: &[u8]) {
+        self.0.update(bytes);
+    }
+
+    /// The CRC32C of everything added so far.
+    #[must_use]
+    pub fn value(&self) -> u32 {
+        self.0.clone().finalize()
+    }
+}
+
+impl Default for Crc32cStream {
+    fn default() -> Self {
+        Crc32cStream::new()
+    }
+}
+
+impl core::fmt::Debug for Crc32cStream {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_tuple("Crc32cStream").field(&self.value()).finish()
+    }
+}
+
 /// The on-the-wire bytes of a digest value (little-endian).
 #[must_use]
 pub fn digest_bytes(value: u32) -> [u8; DIGEST_LEN] {

@@ -25,6 +25,12 @@ pub(crate) trait Job {
     fn next_request(&mut self) -> Option<Request>;
     /// Data-In for request `key`, already bounds-checked against its transfer length.
     fn data_in(&mut self, key: u32, offset: u32, bytes: &[u8]);
+    /// The part of request `key`'s read buffer at `offset` (at most `len` bytes) for Data-In
+    /// to be received into directly; `None` has it go through [`Job::data_in`].
+    fn data_in_buffer(&mut self, key: u32, offset: u32, len: u32) -> Option<&mut [u8]> {
+        let _ = (key, offset, len);
+        None
+    }
     /// Data-Out for request `key`.
     fn data_out(&mut self, key: u32, offset: u32, buf: &mut [u8]);
     /// Request `key` completed with GOOD status (or any status, for a [`Job::raw_status`]
@@ -67,6 +73,11 @@ impl<J: Job> DataSink for Router<'_, J> {
         if let Some(key) = self.key(tag) {
             self.job.data_in(key, offset, bytes);
         }
+    }
+
+    fn buffer(&mut self, tag: TaskTag, offset: u32, len: u32) -> Option<&mut [u8]> {
+        let key = self.key(tag)?;
+        self.job.data_in_buffer(key, offset, len)
     }
 }
 
@@ -381,6 +392,14 @@ impl Job for BufferJob<'_> {
         }
     }
 
+    fn data_in_buffer(&mut self, _: u32, offset: u32, len: u32) -> Option<&mut [u8]> {
+        let at = offset as usize;
+        match &mut self.data {
+            DataBuffer::In(buf) => buf.get_mut(at..at.saturating_add(len as usize)),
+            _ => None,
+        }
+    }
+
     fn data_out(&mut self, _: u32, offset: u32, out: &mut [u8]) {
         let at = offset as usize;
         match &self.data {
@@ -519,6 +538,16 @@ impl Job for BlockJob<'_> {
                 let n = dst.len();
                 dst.copy_from_slice(&bytes[..n]);
             }
+        }
+    }
+
+    fn data_in_buffer(&mut self, key: u32, offset: u32, len: u32) -> Option<&mut [u8]> {
+        let (start, end) = self.range(key);
+        let at = start.checked_add(offset as usize)?;
+        let stop = at.saturating_add(len as usize).min(end);
+        match &mut self.data {
+            Blocks::Read(buf) => buf.get_mut(at..stop),
+            Blocks::Write(_) => None,
         }
     }
 

@@ -23,7 +23,7 @@ mod job;
 pub use info::{Capacity, Inquiry};
 
 use crate::error::{ConnectionFailure, Error, LoginError};
-use crate::pdu::TmfResponse;
+use crate::pdu::{BHS_LEN, TmfResponse};
 use crate::scsi::{ReadCapacity10, ReadCapacity16, ReportLuns, cdb};
 use crate::session::{DataSink, DataSource, Event, Session, SessionConfig, lun_field};
 use crate::time::Instant;
@@ -112,6 +112,8 @@ pub struct Client<'a, 'b, C: Connector> {
     /// The portal to (re)connect to: updated by permanent redirects.
     home: SocketAddr,
     rx: &'b mut [u8],
+    /// Received bytes not yet consumed by the session: `rx[rx_start..rx_len]`.
+    rx_start: usize,
     rx_len: usize,
     tx: &'b mut [u8],
     tx_pos: usize,
@@ -154,6 +156,7 @@ impl<'a, 'b, C: Connector> Client<'a, 'b, C> {
             config: *config,
             home: config.portal,
             rx: buffers.rx,
+            rx_start: 0,
             rx_len: 0,
             tx: buffers.tx,
             tx_pos: 0,
@@ -169,6 +172,12 @@ impl<'a, 'b, C: Connector> Client<'a, 'b, C> {
     #[must_use]
     pub fn session(&self) -> &Session<'a> {
         &self.session
+    }
+
+    /// Changes the largest READ/WRITE request ([`ClientConfig::max_request_bytes`]) for the
+    /// following reads and writes; a benchmark issues commands of exactly its block size.
+    pub fn set_max_request_bytes(&mut self, bytes: u32) {
+        self.config.max_request_bytes = bytes.max(1);
     }
 
     /// The portal the client connects to (changed by a permanent redirect).
@@ -524,6 +533,7 @@ impl<'a, 'b, C: Connector> Client<'a, 'b, C> {
 
     fn disconnect(&mut self) {
         self.transport = None;
+        self.rx_start = 0;
         self.rx_len = 0;
         self.tx_pos = 0;
         self.tx_len = 0;
@@ -562,7 +572,43 @@ impl<'a, 'b, C: Connector> Client<'a, 'b, C> {
         }
         // Receive.
         while !failed {
-            let Some(space) = self.rx.get_mut(self.rx_len..) else {
+            // Direct placement: the rest of a Data-In payload straight into the job's buffer.
+            if self.rx_start == self.rx_len
+                && let Some(p) = self.session.pending_data_in()
+                && let Some(dst) = io.buffer(p.tag, p.offset, p.len)
+            {
+                let n = dst.len().min(p.len as usize);
+                let Some(dst) = dst.get_mut(..n).filter(|d| !d.is_empty()) else {
+                    break;
+                };
+                match transport.recv(dst) {
+                    Ok(0) => break,
+                    Ok(n) => {
+                        progress = true;
+                        if self.session.data_placed(now, &dst[..n]).is_err() {
+                            // The session already reported the failure.
+                            self.disconnect();
+                            return;
+                        }
+                        continue;
+                    }
+                    Err(_) => {
+                        failed = true;
+                        break;
+                    }
+                }
+            }
+            compact_rx(self.rx, &mut self.rx_start, &mut self.rx_len);
+            // While reads are in flight, take just the next header, so that a Data-In payload
+            // behind it can be placed directly rather than copied out of `rx`.
+            let buffered = self.rx_len - self.rx_start;
+            let header = BHS_LEN + self.session.negotiated().digests.header_len();
+            let end = if self.session.expects_data_in() && buffered < header {
+                self.rx_len + (header - buffered)
+            } else {
+                self.rx.len()
+            };
+            let Some(space) = self.rx.get_mut(self.rx_len..end.min(self.rx.len())) else {
                 break;
             };
             if space.is_empty() {
@@ -574,11 +620,9 @@ impl<'a, 'b, C: Connector> Client<'a, 'b, C> {
                 Ok(n) => {
                     self.rx_len += n;
                     progress = true;
-                    match self.session.handle_input(now, &self.rx[..self.rx_len], io) {
-                        Ok(used) => {
-                            self.rx.copy_within(used..self.rx_len, 0);
-                            self.rx_len -= used;
-                        }
+                    let pending = &self.rx[self.rx_start..self.rx_len];
+                    match self.session.handle_input(now, pending, io) {
+                        Ok(used) => self.rx_start += used,
                         Err(_) => {
                             // The session already reported the failure.
                             self.disconnect();
@@ -631,6 +675,20 @@ impl<'a, 'b, C: Connector> Client<'a, 'b, C> {
 
     fn run<J: Job>(&mut self, job: &mut J, progress: &mut dyn FnMut(u64)) -> Result<(), Error> {
         job::run(self, job, progress)
+    }
+}
+
+/// Makes room at the end of `rx`: unconsumed bytes `rx[*start..*len]` (a partial PDU) move to
+/// the front only when less than half the buffer is left behind them, so the copy is rare and
+/// short.
+fn compact_rx(rx: &mut [u8], start: &mut usize, len: &mut usize) {
+    if *start == *len {
+        *start = 0;
+        *len = 0;
+    } else if rx.len() - *len < rx.len() / 2 {
+        rx.copy_within(*start..*len, 0);
+        *len -= *start;
+        *start = 0;
     }
 }
 
