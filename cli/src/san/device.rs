@@ -44,6 +44,10 @@ pub trait BlockDevice {
 
     /// Logs out cleanly.
     fn close(self: Box<Self>) -> Result<(), Failure>;
+
+    /// Largest READ/WRITE command from now on (reads and writes are split into commands of at
+    /// most this many bytes); devices without commands ignore it.
+    fn set_request_bytes(&mut self, _bytes: u32) {}
 }
 
 /// One target a SendTargets discovery returned.

@@ -176,6 +176,9 @@ fn read_full(file: &mut File, buf: &mut [u8]) -> std::io::Result<usize> {
     Ok(got)
 }
 
+/// Buffer a benchmark hands to one read or write call, at least one queue's worth.
+const BENCH_BUFFER_BYTES: u64 = 32 << 20;
+
 /// The outcome of a benchmark run.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
 pub struct BenchResult {
@@ -209,7 +212,12 @@ pub fn bench(
     let bs = u64::from(info.block_size);
     let io_blocks = (io_bytes / bs).max(1);
     let depth = u64::from(queue_depth.max(1));
-    let step = io_blocks.saturating_mul(depth).min(info.blocks);
+    // Commands of exactly `io_bytes`, as the baselines issue them.
+    dev.set_request_bytes(u32::try_from(io_blocks * bs).unwrap_or(u32::MAX));
+    // Each call waits for its last command, so the queue drains once per call: hand over
+    // several queues' worth at a time (up to BENCH_BUFFER_BYTES) to keep it full in between.
+    let per_call = (BENCH_BUFFER_BYTES / (io_blocks * bs)).clamp(depth, depth * 4);
+    let step = io_blocks.saturating_mul(per_call).min(info.blocks);
     if step == 0 {
         return Err(Failure::new(Cause::Usage, "the LUN is empty"));
     }
