@@ -177,7 +177,7 @@ fn read_full(file: &mut File, buf: &mut [u8]) -> std::io::Result<usize> {
 }
 
 /// Buffer a benchmark hands to one read or write call, at least one queue's worth.
-const BENCH_BUFFER_BYTES: u64 = 32 << 20;
+const BENCH_BUFFER_BYTES: u64 = 128 << 20;
 
 /// The outcome of a benchmark run.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]

@@ -546,6 +546,8 @@ impl<'a, 'b, C: Connector> Client<'a, 'b, C> {
         let Some(transport) = self.transport.as_mut() else {
             return;
         };
+        // Whether the caller may have something to do (input taken, a timer fired): then return
+        // rather than block. Sending alone is not: what it makes happen arrives as input.
         let mut progress = false;
         let mut failed = false;
         // Send.
@@ -560,10 +562,7 @@ impl<'a, 'b, C: Connector> Client<'a, 'b, C> {
             }
             match transport.send(&self.tx[self.tx_pos..self.tx_len]) {
                 Ok(0) => break,
-                Ok(n) => {
-                    self.tx_pos += n;
-                    progress = true;
-                }
+                Ok(n) => self.tx_pos += n,
                 Err(_) => {
                     failed = true;
                     break;
@@ -589,6 +588,10 @@ impl<'a, 'b, C: Connector> Client<'a, 'b, C> {
                             // The session already reported the failure.
                             self.disconnect();
                             return;
+                        }
+                        if self.session.events_pending() {
+                            // A completion: let the caller issue the next command first.
+                            break;
                         }
                         continue;
                     }
@@ -622,7 +625,12 @@ impl<'a, 'b, C: Connector> Client<'a, 'b, C> {
                     progress = true;
                     let pending = &self.rx[self.rx_start..self.rx_len];
                     match self.session.handle_input(now, pending, io) {
-                        Ok(used) => self.rx_start += used,
+                        Ok(used) => {
+                            self.rx_start += used;
+                            if self.session.events_pending() {
+                                break;
+                            }
+                        }
                         Err(_) => {
                             // The session already reported the failure.
                             self.disconnect();

@@ -574,6 +574,12 @@ impl<'a> Session<'a> {
         self.fail(ConnectionFailure::Transport);
     }
 
+    /// Whether [`Session::poll_event`] has something to return.
+    #[must_use]
+    pub fn events_pending(&self) -> bool {
+        self.event_len > 0
+    }
+
     /// Returns the next event, if any.
     pub fn poll_event(&mut self) -> Option<Event> {
         if self.event_len == 0 {
