@@ -47,6 +47,9 @@ struct Target {
     max_in_flight: usize,
     /// CmdSN window width granted.
     window: u32,
+    /// `Transport::send` calls and the PDUs they carried.
+    sends: usize,
+    pdus: usize,
 }
 
 struct Conn {
@@ -323,9 +326,11 @@ impl Transport for Conn {
             return Err(Gone);
         }
         self.input.extend_from_slice(bytes);
+        self.target.borrow_mut().sends += 1;
         while let Ok(FrameStatus::Complete { len }) =
             frame_status(&self.input, Default::default(), 1 << 24)
         {
+            self.target.borrow_mut().pdus += 1;
             let pdu: Vec<u8> = self.input.drain(..len).collect();
             self.handle(&pdu);
             if self.dead {
@@ -408,6 +413,8 @@ fn target(faults: Faults) -> Rc<RefCell<Target>> {
         commands: 0,
         max_in_flight: 0,
         window: 64,
+        sends: 0,
+        pdus: 0,
     }))
 }
 
@@ -468,6 +475,25 @@ fn pipelined_read_and_write_round_trip() {
     let t = t.borrow();
     assert!(t.max_in_flight > 1, "reads were pipelined");
     assert!(t.max_in_flight <= 8, "queue depth 8 respected");
+}
+
+#[test]
+fn data_out_pdus_leave_gathered_in_few_sends() {
+    let t = target(Faults::default());
+    let data: Vec<u8> = (0..256 * 1024).map(|i| (i % 253) as u8).collect();
+    with_client(&t, &config(), |c| {
+        let mut c = c.unwrap();
+        c.read_capacity().unwrap();
+        let before = (t.borrow().sends, t.borrow().pdus);
+        c.write(0, &data).unwrap();
+        let t = t.borrow();
+        let (sends, pdus) = (t.sends - before.0, t.pdus - before.1);
+        // 8 KiB Data-Out PDUs (the target's MaxRecvDataSegmentLength) into an 80 KB tx:
+        // several PDUs per send call rather than one.
+        assert!(pdus >= 32, "{pdus} PDUs");
+        assert!(sends * 4 <= pdus, "{pdus} PDUs in {sends} sends");
+    });
+    assert_eq!(&t.borrow().disk[..data.len()], data.as_slice());
 }
 
 #[test]

@@ -100,6 +100,9 @@ pub struct Buffers<'b> {
     pub tx: &'b mut [u8],
 }
 
+/// Header digest, padding and data digest a PDU adds beyond its BHS and data, rounded up.
+const GATHER_SLACK: usize = 16;
+
 /// Smallest transmit buffer: a login PDU with 2 KiB of text.
 const MIN_TX: usize = 2048 + 64;
 
@@ -550,14 +553,25 @@ impl<'a, 'b, C: Connector> Client<'a, 'b, C> {
         // rather than block. Sending alone is not: what it makes happen arrives as input.
         let mut progress = false;
         let mut failed = false;
-        // Send.
+        // Send. PDUs are gathered in `tx` while another whole one fits (a target's small
+        // MaxRecvDataSegmentLength means many Data-Out PDUs per burst) and leave in one call.
+        let gather_room = self.session.negotiated().max_send_data_segment_length as usize
+            + BHS_LEN
+            + GATHER_SLACK;
         loop {
             if self.tx_pos == self.tx_len {
                 self.tx_pos = 0;
                 self.tx_len = 0;
-                match self.session.poll_transmit(now, self.tx, io) {
-                    Some(n) => self.tx_len = n,
-                    None => break,
+                while let Some(room) = self.tx.get_mut(self.tx_len..)
+                    && (self.tx_len == 0 || room.len() >= gather_room)
+                {
+                    match self.session.poll_transmit(now, room, io) {
+                        Some(n) => self.tx_len += n,
+                        None => break,
+                    }
+                }
+                if self.tx_len == 0 {
+                    break;
                 }
             }
             match transport.send(&self.tx[self.tx_pos..self.tx_len]) {
