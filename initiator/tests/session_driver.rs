@@ -497,6 +497,42 @@ fn data_out_pdus_leave_gathered_in_few_sends() {
 }
 
 #[test]
+fn streaming_covers_a_range_through_a_small_buffer() {
+    let t = target(Faults::default());
+    with_client(&t, &config(), |c| {
+        let mut c = c.unwrap();
+        c.read_capacity().unwrap();
+        // 1 MiB in 64 KiB requests through a 4-request buffer: request k lands in part k mod 4,
+        // so the buffer ends up holding requests 12..16.
+        let before = t.borrow().commands;
+        let mut scratch = vec![0u8; 4 << 16];
+        c.read_streaming(0, (1 << 20) / BLOCK as u64, &mut scratch)
+            .unwrap();
+        assert_eq!(t.borrow().commands - before, 16);
+        assert!(
+            scratch
+                .iter()
+                .enumerate()
+                .all(|(i, b)| *b == pattern((12 << 16) + i))
+        );
+        // 512 KiB written from one repeated 64 KiB pattern.
+        let pattern_bytes: Vec<u8> = (0..1 << 16).map(|i| (i % 249) as u8).collect();
+        c.write_streaming(0, (512 << 10) / BLOCK as u64, &pattern_bytes)
+            .unwrap();
+        // A buffer that is not a whole number of requests is refused.
+        let mut odd = vec![0u8; 100];
+        assert!(matches!(
+            c.read_streaming(0, 8, &mut odd),
+            Err(Error::Unaligned(_))
+        ));
+        let disk = &t.borrow().disk;
+        for k in 0..8 {
+            assert_eq!(&disk[k << 16..(k + 1) << 16], pattern_bytes.as_slice());
+        }
+    });
+}
+
+#[test]
 fn connection_loss_mid_read_reconnects_and_reissues() {
     let t = target(Faults {
         drop_after_commands: Some(3),

@@ -280,6 +280,18 @@ impl BlockDevice for Device {
             .map_err(|e| classify(e, &self.where_))
     }
 
+    fn read_streaming(&mut self, lba: u64, blocks: u64, scratch: &mut [u8]) -> Result<(), Failure> {
+        self.client
+            .read_streaming(lba, blocks, scratch)
+            .map_err(|e| classify(e, &self.where_))
+    }
+
+    fn write_streaming(&mut self, lba: u64, blocks: u64, pattern: &[u8]) -> Result<(), Failure> {
+        self.client
+            .write_streaming(lba, blocks, pattern)
+            .map_err(|e| classify(e, &self.where_))
+    }
+
     fn set_request_bytes(&mut self, bytes: u32) {
         self.client.set_max_request_bytes(bytes);
     }

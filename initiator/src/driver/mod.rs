@@ -30,7 +30,7 @@ use crate::time::Instant;
 use crate::transport::{Connector, Transport};
 use core::net::SocketAddr;
 use core::time::Duration;
-use job::{BlockJob, BufferJob, Job};
+use job::{BlockJob, Blocks, BufferJob, Job};
 pub use job::{CommandStatus, DataBuffer};
 
 /// How the client connects, retries and splits transfers.
@@ -351,6 +351,43 @@ impl<'a, 'b, C: Connector> Client<'a, 'b, C> {
         let bs = self.require_block_size()?;
         let mut job = BlockJob::write(lba, bs, self.config.max_request_bytes, data)?;
         self.run(&mut job, progress)
+    }
+
+    /// Reads `blocks` blocks from `lba` on and keeps only the last of them: requests of
+    /// [`ClientConfig::max_request_bytes`] stream through `scratch` round robin, so the queue
+    /// stays full over a range of any size with a buffer of `queue_depth` requests (for
+    /// measuring a target, or warming its cache). `scratch` must be a whole number of
+    /// requests long.
+    ///
+    /// ```no_run
+    /// # fn demo<C: initiator::transport::Connector>(client: &mut initiator::driver::Client<'_, '_, C>) -> Result<(), initiator::error::Error> {
+    /// client.set_max_request_bytes(1 << 20);
+    /// let mut scratch = vec![0u8; 8 << 20]; // 8 requests in flight
+    /// client.read_streaming(0, 1 << 21, &mut scratch)?; // 1 GiB of 512-byte blocks
+    /// # Ok(()) }
+    /// ```
+    pub fn read_streaming(
+        &mut self,
+        lba: u64,
+        blocks: u64,
+        scratch: &mut [u8],
+    ) -> Result<(), Error> {
+        let bs = self.require_block_size()?;
+        let len = stream_len(blocks, bs)?;
+        let max = self.config.max_request_bytes;
+        let mut job = BlockJob::stream(lba, bs, max, len, Blocks::Read(scratch))?;
+        self.run(&mut job, &mut |_| {})
+    }
+
+    /// Writes `blocks` blocks from `lba` on, repeating `pattern` (a whole number of requests
+    /// of [`ClientConfig::max_request_bytes`]): the write counterpart of
+    /// [`Client::read_streaming`], e.g. to fill a LUN with zeros.
+    pub fn write_streaming(&mut self, lba: u64, blocks: u64, pattern: &[u8]) -> Result<(), Error> {
+        let bs = self.require_block_size()?;
+        let len = stream_len(blocks, bs)?;
+        let max = self.config.max_request_bytes;
+        let mut job = BlockJob::stream(lba, bs, max, len, Blocks::Write(pattern))?;
+        self.run(&mut job, &mut |_| {})
     }
 
     /// Services the connection with no command running until `until`: answers the target's
@@ -712,6 +749,14 @@ fn compact_rx(rx: &mut [u8], start: &mut usize, len: &mut usize) {
         *len -= *start;
         *start = 0;
     }
+}
+
+/// Bytes of `blocks` blocks of `block_size`, if they fit the address space.
+fn stream_len(blocks: u64, block_size: u32) -> Result<usize, Error> {
+    blocks
+        .checked_mul(u64::from(block_size))
+        .and_then(|n| usize::try_from(n).ok())
+        .ok_or(Error::Unaligned(block_size))
 }
 
 /// Whether a failed login attempt is worth retrying.
