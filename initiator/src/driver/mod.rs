@@ -623,14 +623,13 @@ impl<'a, 'b, C: Connector> Client<'a, 'b, C> {
         // Receive.
         while !failed {
             // Direct placement: the rest of a Data-In payload straight into the job's buffer.
+            // A sink without a buffer for it gets the bytes through `rx` and `write` instead.
             if self.rx_start == self.rx_len
                 && let Some(p) = self.session.pending_data_in()
                 && let Some(dst) = io.buffer(p.tag, p.offset, p.len)
+                && let n = dst.len().min(p.len as usize)
+                && let Some(dst) = dst.get_mut(..n).filter(|d| !d.is_empty())
             {
-                let n = dst.len().min(p.len as usize);
-                let Some(dst) = dst.get_mut(..n).filter(|d| !d.is_empty()) else {
-                    break;
-                };
                 match transport.recv(dst) {
                     Ok(0) => break,
                     Ok(n) => {
