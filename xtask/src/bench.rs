@@ -7,6 +7,7 @@ use timed::Usage;
 
 mod baseline;
 mod netns;
+mod sanboot;
 mod size;
 mod timed;
 use std::fmt::Write as _;
@@ -16,11 +17,15 @@ use std::time::Duration;
 
 const BLOCK_SIZES: &[(u64, &str)] = &[(128 << 10, "128 KiB"), (1 << 20, "1 MiB")];
 const QUEUE_DEPTHS: &[u32] = &[1, 8, 32];
+/// The fewest alternating rounds of the sanboot row.
+const SANBOOT_ROUNDS: usize = 5;
 
 struct Options {
     seconds: u64,
     rounds: usize,
     lun_mib: u64,
+    /// `--only NAME`: measure one part and print its section (`sanboot`).
+    only: Option<String>,
 }
 
 /// The 1-minute load average, to show how busy the machine was while measuring.
@@ -36,9 +41,14 @@ fn parse_options(args: &[String]) -> Result<Options, String> {
         seconds: 3,
         rounds: 3,
         lun_mib: 1024,
+        only: None,
     };
     let mut it = args.iter();
     while let Some(flag) = it.next() {
+        if flag == "--only" {
+            o.only = Some(it.next().ok_or("--only needs a name")?.clone());
+            continue;
+        }
         let value = it
             .next()
             .ok_or_else(|| format!("{flag} needs a value"))?
@@ -113,6 +123,17 @@ struct Setup {
 /// Runs the benchmark and writes `docs/BENCHMARKS.md`.
 pub fn run(args: &[String]) -> Result<(), String> {
     let o = parse_options(args)?;
+    match o.only.as_deref() {
+        None => {}
+        Some("sanboot") => {
+            // An explicit `--rounds` wins here (a quick look); the full run takes at least 5.
+            let given = args.iter().any(|a| a == "--rounds");
+            let rows = sanboot::measure(if given { o.rounds } else { SANBOOT_ROUNDS });
+            println!("{}", sanboot::render(&rows));
+            return rows.map(drop);
+        }
+        Some(other) => return Err(format!("--only sanboot, not {other}")),
+    }
     crate::run(
         "cargo",
         &["build", "--release", "-p", "cli", "--bin", "iscsi-boot"],
@@ -142,6 +163,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
     rows.sort_by_key(|r| r.kind as u8);
     let paths = netns::measure(&setup.ours, setup.o.rounds, setup.o.lun_mib.min(256));
     let sizes = size::measure();
+    let sanboot = sanboot::render(&sanboot::measure(setup.o.rounds.max(SANBOOT_ROUNDS)));
 
     let load = (load_before, load_average());
     let path = crate::workspace_root().join("docs/BENCHMARKS.md");
@@ -152,7 +174,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
     report = report.replacen(
         "\n## Machine and versions",
         &format!(
-            "{}{}\n## Machine and versions",
+            "{}{}{sanboot}\n## Machine and versions",
             render_paths(paths),
             render_sizes(sizes)
         ),
