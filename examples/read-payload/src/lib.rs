@@ -20,6 +20,9 @@ pub const FILE: &str = "\\BIG.BIN";
 pub const FILE_BYTES: usize = 64 << 20;
 /// The first line, printed as soon as the payload runs.
 pub const START_LINE: &str = "read-payload: start";
+/// The line printed once the 64 MiB buffer is allocated (and zeroed), right before the file
+/// is opened: the read is timed from here, so both boot programs' figures hold the same work.
+pub const OPEN_LINE: &str = "read-payload: reading \\BIG.BIN";
 /// The prefix of the line printed right after the whole file is in memory.
 pub const READ_PREFIX: &str = "read-payload: read ";
 /// The prefix of the checksum line, printed after the read line.

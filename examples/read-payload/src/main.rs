@@ -1,5 +1,6 @@
 //! `read-payload`: the OS-loader stand-in of the sanboot benchmark. It prints
-//! `read-payload: start` at once, reads `\BIG.BIN` (64 MiB) whole from the volume it was
+//! `read-payload: start` at once, allocates its buffer, prints `read-payload: reading \BIG.BIN`,
+//! reads `\BIG.BIN` (64 MiB) whole from the volume it was
 //! loaded from (LoadedImage → DeviceHandle → SimpleFileSystem), prints
 //! `read-payload: read N bytes`, then the file's checksum and `read-payload: done`, and powers
 //! the machine off so QEMU exits. The host times the lines as they appear on the serial port.
@@ -14,7 +15,8 @@ extern crate alloc;
 mod efi {
     use alloc::vec;
     use read_payload::{
-        DONE_LINE, FAIL_PREFIX, FILE, FILE_BYTES, READ_PREFIX, START_LINE, SUM_PREFIX, checksum,
+        DONE_LINE, FAIL_PREFIX, FILE, FILE_BYTES, OPEN_LINE, READ_PREFIX, START_LINE, SUM_PREFIX,
+        checksum,
     };
     use uefi::proto::media::file::{File, FileAttribute, FileMode};
     use uefi::runtime::{self, ResetType};
@@ -49,6 +51,7 @@ mod efi {
     pub fn run() -> Status {
         println!("{START_LINE}");
         let mut buf = vec![0u8; FILE_BYTES];
+        println!("{OPEN_LINE}");
         match read_all(&mut buf) {
             Ok(n) => {
                 println!("{READ_PREFIX}{n} bytes");

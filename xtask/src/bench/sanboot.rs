@@ -11,7 +11,9 @@
 
 use crate::e2e::{self, MAC1, OVMF_CODE, OVMF_VARS};
 use crate::tgtd::{TARGET_NAME, Tgtd};
-use read_payload::{DONE_LINE, FAIL_PREFIX, FILE_BYTES, READ_PREFIX, START_LINE, SUM_PREFIX};
+use read_payload::{
+    DONE_LINE, FAIL_PREFIX, FILE_BYTES, OPEN_LINE, READ_PREFIX, START_LINE, SUM_PREFIX,
+};
 use std::fmt::Write as _;
 use std::fs;
 use std::io::Read;
@@ -35,7 +37,7 @@ const POLL: Duration = Duration::from_millis(10);
 pub(super) struct Sample {
     /// QEMU start → the payload's first line.
     pub(super) to_payload: f64,
-    /// The payload's first line → its read line (64 MiB in memory).
+    /// The payload's open line (buffer ready) → its read line (64 MiB in memory).
     pub(super) read: f64,
 }
 
@@ -298,6 +300,7 @@ fn sample_of(timeline: &Timeline, expected_sum: &str) -> Result<Sample, String> 
         return Err(line.clone());
     }
     let (_, start) = at(&|l| l == START_LINE).ok_or("the payload never started")?;
+    let (_, open) = at(&|l| l == OPEN_LINE).ok_or("no open line")?;
     let (read_line, read) = at(&|l| l.starts_with(READ_PREFIX)).ok_or("no read line")?;
     let want = format!("{READ_PREFIX}{FILE_BYTES} bytes");
     if *read_line != want {
@@ -309,7 +312,7 @@ fn sample_of(timeline: &Timeline, expected_sum: &str) -> Result<Sample, String> 
     }
     Ok(Sample {
         to_payload: *start,
-        read: read - start,
+        read: read - open,
     })
 }
 
@@ -341,8 +344,9 @@ pub(super) fn render(rows: &Result<SanbootRows, String>) -> String {
          port 1: the SAN network, 10.0.3.2 being the host's 127.0.0.1). One tgtd (no CHAP) \
          exports a 96 MiB GPT disk whose FAT partition holds `read-payload.efi` as \
          `\\EFI\\BOOT\\BOOTX64.EFI` and the 64 MiB `\\BIG.BIN`. The payload prints its first line \
-         at once, reads the file in one ReadFile and prints a read line and a checksum (checked); \
-         the host stamps each serial line when it appears (10 ms polling). Seconds, median \
+         at once, allocates its 64 MiB buffer, prints an open line, reads the file in one ReadFile \
+         and prints a read line and a checksum (checked); the read is timed from the open line \
+         to the read line; the host stamps each serial line when it appears (10 ms polling). Seconds, median \
          (min–max) of {} alternating rounds.\n",
         r.ours.len()
     );
@@ -408,15 +412,20 @@ mod tests {
         let t = timeline(&[
             ("BdsDxe: loading", 3.0),
             (START_LINE, 16.25),
+            (OPEN_LINE, 16.5),
             ("read-payload: read 67108864 bytes", 17.5),
             (&sum, 17.75),
             (DONE_LINE, 17.75),
         ]);
         let s = sample_of(&t, &sum).unwrap();
         assert_eq!(s.to_payload, 16.25);
-        assert_eq!(s.read, 1.25);
+        assert_eq!(s.read, 1.0);
         assert!(sample_of(&t, &format!("{SUM_PREFIX}0x1")).is_err());
-        let short = timeline(&[(START_LINE, 1.0), ("read-payload: read 512 bytes", 2.0)]);
+        let short = timeline(&[
+            (START_LINE, 1.0),
+            (OPEN_LINE, 1.0),
+            ("read-payload: read 512 bytes", 2.0),
+        ]);
         assert!(sample_of(&short, &sum).is_err());
         let failed = timeline(&[("sanboot: FAILED at disk: login", 9.0)]);
         assert_eq!(
