@@ -2,6 +2,7 @@
 //! through [`LunIo`] so [`LunDisk`](sanboot::lun_disk::LunDisk) serves Block I/O from it.
 
 use super::net::SnpPort;
+use alloc::boxed::Box;
 use alloc::string::String;
 use alloc::vec;
 use core::net::SocketAddr;
@@ -19,7 +20,8 @@ const IDLE_BUDGET: Duration = Duration::from_millis(20);
 
 /// A logged-in session to one LUN.
 pub struct IscsiLun {
-    client: Client<'static, 'static, &'static SnpPort>,
+    /// Boxed: the session state is 22 KiB, too much to move through stack frames.
+    client: Box<Client<'static, 'static, &'static SnpPort>>,
     port: &'static SnpPort,
 }
 
@@ -66,6 +68,10 @@ fn isid(mac: [u8; 6]) -> [u8; 6] {
 
 /// Logs in to the target of `root` through `port` and reads its capacity. `challenge` seeds
 /// the mutual-CHAP challenge (16 random bytes).
+///
+/// The client is built in this function's frame and returned boxed, so the kilobytes of
+/// session state are not copied through the callers' frames (see docs/sanboot.md "Stack").
+#[inline(never)]
 pub fn attach(
     port: &'static SnpPort,
     cfg: &Config<'static>,
@@ -94,8 +100,16 @@ pub fn attach(
         rx: vec![0u8; rx_len].leak(),
         tx: vec![0u8; 64 * 1024 + 64].leak(),
     };
-    let mut client = Client::connect(port, &client_cfg, buffers)
-        .map_err(|e| alloc::format!("login to {}:{}: {e}", root.server, root.port))?;
+    let mut client = match Client::connect(port, &client_cfg, buffers) {
+        Ok(client) => Box::new(client),
+        Err(e) => {
+            return Err(alloc::format!(
+                "login to {}:{}: {e}",
+                root.server,
+                root.port
+            ));
+        }
+    };
     let capacity = client
         .read_capacity()
         .map_err(|e| alloc::format!("READ CAPACITY: {e}"))?;

@@ -286,6 +286,7 @@ fn stages() -> Result<Status, Failure> {
 /// and every port's iBFT NIC value (ports without a lease keep only MAC and PCI).
 ///
 /// The ports that got leases stay up for the `disk` stage.
+#[inline(never)]
 fn bring_up_ports(
     cfg: &Config<'_>,
     ports: &[nic::Port],
@@ -357,10 +358,11 @@ struct NetUp {
     /// Every port's iBFT NIC value.
     configs: Vec<ibft::NicConfig<'static>>,
     /// The ports with a lease, by index.
-    up: Vec<(usize, net::UpPort)>,
+    up: Vec<(usize, Box<net::UpPort>)>,
 }
 
 #[cfg(feature = "iscsi")]
+#[inline(never)]
 /// Logs in: to the primary target, then (if that fails) to the secondary one; each through the
 /// SAN port, or (when no `nic` was configured) through the first port with a lease that
 /// reaches it. The port that carries the session stays up for good; ports never tried are shut
@@ -371,7 +373,7 @@ fn attach_san(
     ports: &[nic::Port],
     san: usize,
     chosen: Option<usize>,
-    up: Vec<(usize, net::UpPort)>,
+    up: Vec<(usize, Box<net::UpPort>)>,
     initiator_name: &'static str,
 ) -> Result<(usize, usize, iscsi::Attached), Failure> {
     let mut candidates = up;
@@ -394,7 +396,7 @@ fn attach_san(
     // A session keeps using its port until the OS takes over, so a port is leaked (made
     // 'static) when first tried.
     let mut tried: Vec<(usize, &'static net::UpPort)> = Vec::new();
-    let mut untried: Vec<(usize, net::UpPort)> = candidates;
+    let mut untried: Vec<(usize, Box<net::UpPort>)> = candidates;
     untried.reverse();
     let mut last_cause = String::new();
     for (t, root) in cfg.root_paths().enumerate() {
@@ -405,7 +407,7 @@ fn attach_san(
             let (i, port) = if k < order.len() {
                 order[k]
             } else if let Some((i, port)) = untried.pop() {
-                let port: &'static net::UpPort = Box::leak(Box::new(port));
+                let port: &'static net::UpPort = Box::leak(port);
                 tried.push((i, port));
                 order.push((i, port));
                 (i, port)
