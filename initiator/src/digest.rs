@@ -17,7 +17,14 @@ pub const DIGEST_LEN: usize = 4;
 
 /// The table-driven CRC32C engine: slice-by-16 (16 KiB of tables built at compile time), several
 /// times faster than the byte-at-a-time table on 8 KiB data segments (see `benches/codec.rs`).
-static CRC32C: Crc<u32, Table<16>> = Crc::<u32, Table<16>>::new(&CRC_32_ISCSI);
+#[cfg(not(feature = "small-crc"))]
+type Engine = Table<16>;
+
+/// With `small-crc`: the byte-at-a-time table (1 KiB instead of 16 KiB), for size-bound firmware.
+#[cfg(feature = "small-crc")]
+type Engine = Table<1>;
+
+static CRC32C: Crc<u32, Engine> = Crc::<u32, Engine>::new(&CRC_32_ISCSI);
 
 /// CRC32C of `bytes`.
 #[must_use]
@@ -54,7 +61,7 @@ pub fn crc32c_parts(parts: &[&[u8]]) -> u32 {
 /// assert_eq!(d.value(), crc32c(b"abcdef"));
 /// ```
 #[derive(Clone)]
-pub struct Crc32cStream(crc::Digest<'static, u32, Table<16>>);
+pub struct Crc32cStream(crc::Digest<'static, u32, Engine>);
 
 impl Crc32cStream {
     /// An empty stream.

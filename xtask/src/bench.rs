@@ -7,6 +7,7 @@ use timed::Usage;
 
 mod baseline;
 mod netns;
+mod sanboot;
 mod size;
 mod timed;
 use std::fmt::Write as _;
@@ -38,15 +39,18 @@ enum Part {
     Paths,
     /// The .efi size and one session's RAM.
     Footprint,
+    /// Sanboot under QEMU/OVMF against iPXE.
+    Sanboot,
 }
 
 impl Part {
-    const ALL: [Part; 5] = [
+    const ALL: [Part; 6] = [
         Part::Read,
         Part::Write,
         Part::Whole,
         Part::Paths,
         Part::Footprint,
+        Part::Sanboot,
     ];
 
     fn name(self) -> &'static str {
@@ -56,6 +60,7 @@ impl Part {
             Part::Whole => "whole",
             Part::Paths => "paths",
             Part::Footprint => "footprint",
+            Part::Sanboot => "sanboot",
         }
     }
 }
@@ -217,6 +222,9 @@ pub fn run(args: &[String]) -> Result<(), String> {
     }
     if o.wants(Part::Footprint) {
         sections.push_str(&render_footprint(size::measure(), size::session_ram()));
+    }
+    if o.wants(Part::Sanboot) {
+        sections.push_str(&sanboot::render(&sanboot::measure(o.rounds)));
     }
 
     let load = (load_before, load_average());

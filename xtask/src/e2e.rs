@@ -19,12 +19,12 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-const OVMF_CODE: &str = "/usr/share/OVMF/OVMF_CODE_4M.fd";
-const OVMF_VARS: &str = "/usr/share/OVMF/OVMF_VARS_4M.fd";
+pub(crate) const OVMF_CODE: &str = "/usr/share/OVMF/OVMF_CODE_4M.fd";
+pub(crate) const OVMF_VARS: &str = "/usr/share/OVMF/OVMF_VARS_4M.fd";
 
 /// The first port (management network, no host access) and the second (the SAN network).
-const MAC0: &str = "52:54:00:00:00:01";
-const MAC1: &str = "52:54:00:00:00:02";
+pub(crate) const MAC0: &str = "52:54:00:00:00:01";
+pub(crate) const MAC1: &str = "52:54:00:00:00:02";
 /// Fixed PCI slots so the expected iBFT PCI fields are known: 00:08.0 and 00:09.0.
 const SLOT0: u8 = 8;
 const SLOT1: u8 = 9;
@@ -150,7 +150,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
     copy(&sanboot, &esp.join("EFI/BOOT/BOOTX64.EFI"))?;
 
     let payload_data = work.join("payload.bin");
-    fs::write(&payload_data, pattern(1 << 20)).map_err(|e| e.to_string())?;
+    fs::write(&payload_data, read_payload::pattern(1 << 20)).map_err(|e| e.to_string())?;
     // The RAM disk is read from the app's own volume; the LUN's image stays outside the guest.
     let image = match opts.backend {
         Backend::Ram => esp.join("disk.img"),
@@ -420,35 +420,22 @@ fn run_scenario(
     Ok(())
 }
 
-fn on_path(tool: &str) -> bool {
+pub(crate) fn on_path(tool: &str) -> bool {
     std::env::var_os("PATH")
         .map(|p| std::env::split_paths(&p).any(|d| d.join(tool).is_file()))
         .unwrap_or(false)
 }
 
-fn file_len(path: &Path) -> Result<u64, String> {
+pub(crate) fn file_len(path: &Path) -> Result<u64, String> {
     fs::metadata(path)
         .map(|m| m.len())
         .map_err(|e| format!("{}: {e}", path.display()))
 }
 
-fn copy(from: &Path, to: &Path) -> Result<(), String> {
+pub(crate) fn copy(from: &Path, to: &Path) -> Result<(), String> {
     fs::copy(from, to)
         .map(|_| ())
         .map_err(|e| format!("copy {} -> {}: {e}", from.display(), to.display()))
-}
-
-/// Deterministic, non-repeating-looking test data (xorshift).
-fn pattern(len: usize) -> Vec<u8> {
-    let mut x: u32 = 0x9e37_79b9;
-    (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 17;
-            x ^= x << 5;
-            x as u8
-        })
-        .collect()
 }
 
 fn tool(program: &str, args: &[&str]) -> Result<(), String> {
@@ -463,8 +450,25 @@ fn build_disk_image(
     data: &Path,
     linux: Option<&(PathBuf, PathBuf)>,
 ) -> Result<(), String> {
+    let mut files = vec![(data, "::/payload.bin")];
+    if let Some((kernel, initrd)) = linux {
+        files.push((kernel.as_path(), "::/vmlinuz"));
+        files.push((initrd.as_path(), "::/initrd.img"));
+    }
+    build_fat_disk(image, DISK_BYTES, payload, &files)
+}
+
+/// A GPT disk of `disk_bytes` with one EFI system partition from sector 2048 to the last usable
+/// one, FAT sized to it, holding `loader` as `\EFI\BOOT\BOOTX64.EFI` and each
+/// `(file, "::/NAME")`. No root needed.
+pub(crate) fn build_fat_disk(
+    image: &Path,
+    disk_bytes: u64,
+    loader: &Path,
+    files: &[(&Path, &str)],
+) -> Result<(), String> {
     let file = fs::File::create(image).map_err(|e| format!("{}: {e}", image.display()))?;
-    file.set_len(DISK_BYTES).map_err(|e| e.to_string())?;
+    file.set_len(disk_bytes).map_err(|e| e.to_string())?;
     drop(file);
     let img = image.to_str().ok_or("non-UTF-8 path")?;
     tool(
@@ -472,30 +476,34 @@ fn build_disk_image(
         &["-o", &format!("-n=1:{PART_START}:0"), "-t=1:ef00", img],
     )?;
     // The backup GPT takes the last 33 sectors.
-    let sectors = DISK_BYTES / 512 - PART_START - 33;
+    let sectors = disk_bytes / 512 - PART_START - 33;
     let part = format!("{img}@@{}", PART_START * 512);
     tool("mformat", &["-i", &part, "-T", &sectors.to_string(), "::"])?;
     tool("mmd", &["-i", &part, "::/EFI", "::/EFI/BOOT"])?;
-    let payload = payload.to_str().ok_or("non-UTF-8 path")?;
-    tool("mcopy", &["-i", &part, payload, "::/EFI/BOOT/BOOTX64.EFI"])?;
-    let data = data.to_str().ok_or("non-UTF-8 path")?;
-    tool("mcopy", &["-i", &part, data, "::/payload.bin"])?;
-    if let Some((kernel, initrd)) = linux {
-        let kernel = kernel.to_str().ok_or("non-UTF-8 path")?;
-        let initrd = initrd.to_str().ok_or("non-UTF-8 path")?;
-        tool("mcopy", &["-i", &part, kernel, "::/vmlinuz"])?;
-        tool("mcopy", &["-i", &part, initrd, "::/initrd.img"])?;
+    let loader = loader.to_str().ok_or("non-UTF-8 path")?;
+    tool("mcopy", &["-i", &part, loader, "::/EFI/BOOT/BOOTX64.EFI"])?;
+    for (from, to) in files {
+        let from = from.to_str().ok_or("non-UTF-8 path")?;
+        tool("mcopy", &["-i", &part, from, to])?;
     }
     Ok(())
 }
 
-/// Boots QEMU, polling the serial log; stops at the payload's last line, at a sanboot failure,
-/// when QEMU exits, or at the timeout. Returns how it ended.
-fn boot(esp: &Path, vars: &Path, log: &Path, timeout: Duration) -> Result<&'static str, String> {
+/// The QEMU command line of the test machine (after `qemu-system-x86_64`): q35 under TCG,
+/// OVMF, the directory `esp` as a virtio FAT drive that boots first, two virtio-net ports
+/// without option ROMs (port 0 a restricted user network plus `port0_extra` options such as
+/// `,tftp=DIR,bootfile=NAME`; port 1 the SAN network whose 10.0.3.2 is the host's 127.0.0.1),
+/// an RNG, and the serial port into `log`.
+pub(crate) fn qemu_args(
+    esp: &Path,
+    vars: &Path,
+    log: &Path,
+    port0_extra: &str,
+) -> Result<Vec<String>, String> {
     let esp = esp.to_str().ok_or("non-UTF-8 path")?;
     let vars = vars.to_str().ok_or("non-UTF-8 path")?;
     let log_arg = format!("file:{}", log.to_str().ok_or("non-UTF-8 path")?);
-    let args: Vec<String> = [
+    Ok([
         "-accel",
         "tcg",
         "-machine",
@@ -517,7 +525,7 @@ fn boot(esp: &Path, vars: &Path, log: &Path, timeout: Duration) -> Result<&'stat
         "virtio-blk-pci,drive=esp,bootindex=0",
         // Port 0: a network with no host access at all.
         "-netdev",
-        "user,id=n0,net=10.0.2.0/24,restrict=on",
+        &format!("user,id=n0,net=10.0.2.0/24,restrict=on{port0_extra}"),
         "-device",
         &format!("virtio-net-pci,netdev=n0,mac={MAC0},addr={SLOT0:#x},romfile="),
         // Port 1: the SAN network; its host alias 10.0.3.2 is the host's 127.0.0.1 (so not
@@ -536,7 +544,13 @@ fn boot(esp: &Path, vars: &Path, log: &Path, timeout: Duration) -> Result<&'stat
     ]
     .iter()
     .map(|s| s.to_string())
-    .collect();
+    .collect())
+}
+
+/// Boots QEMU, polling the serial log; stops at the payload's last line, at a sanboot failure,
+/// when QEMU exits, or at the timeout. Returns how it ended.
+fn boot(esp: &Path, vars: &Path, log: &Path, timeout: Duration) -> Result<&'static str, String> {
+    let args = qemu_args(esp, vars, log, "")?;
     eprintln!("+ qemu-system-x86_64 {}", args.join(" "));
     let mut child = Command::new("qemu-system-x86_64")
         .args(&args)
@@ -576,7 +590,7 @@ fn boot(esp: &Path, vars: &Path, log: &Path, timeout: Duration) -> Result<&'stat
 }
 
 /// The serial log without ANSI escapes and carriage returns.
-fn clean(raw: &[u8]) -> String {
+pub(crate) fn clean(raw: &[u8]) -> String {
     let text = String::from_utf8_lossy(raw);
     let mut out = String::with_capacity(text.len());
     let mut chars = text.chars().peekable();
@@ -642,7 +656,7 @@ fn expected_boot(setup: &Setup) -> Vec<String> {
         "PAYLOAD-DEVICE set".into(),
         format!(
             "PAYLOAD-READ \\payload.bin 1048576 bytes sum {:#x}",
-            pattern(1 << 20)
+            read_payload::pattern(1 << 20)
                 .iter()
                 .fold(0u32, |a, &b| a.wrapping_add(u32::from(b)))
         ),

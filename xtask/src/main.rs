@@ -32,7 +32,9 @@ fn main() -> ExitCode {
         Some("soak") => setup::run().and_then(|()| soak::run(rest)),
         _ => {
             eprintln!("usage: cargo xtask <setup|test|demo|e2e|bench>");
-            eprintln!("       cargo xtask bench [--seconds N] [--rounds N] [--lun-mib N]");
+            eprintln!(
+                "       cargo xtask bench [--seconds N] [--rounds N] [--lun-mib N] [--only sanboot]"
+            );
             eprintln!("       cargo xtask fuzz [--seconds N] [--target NAME] [--cmin]");
             eprintln!("       cargo xtask soak [--minutes N] [--seed N]");
             return ExitCode::from(2);

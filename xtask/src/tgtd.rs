@@ -22,6 +22,12 @@ impl Tgtd {
     /// `tgtd` on a free port of 127.0.0.1 and exports the file as LUN 1.
     pub fn start(backing: &Path, size_mib: u64) -> Result<Tgtd, String> {
         write_backing(backing, size_mib)?;
+        Self::serve(backing)
+    }
+
+    /// Starts `tgtd` on a free port of 127.0.0.1 and exports the existing file `backing` (a
+    /// whole disk image) as LUN 1; the file is removed on drop.
+    pub fn serve(backing: &Path) -> Result<Tgtd, String> {
         let port = free_port()?;
         // tgtd's control socket is /var/run/tgtd/socket.N with N at most 32767: derive N from
         // our free port so that concurrent instances (and other tests' tgtds) do not share one.
