@@ -144,18 +144,20 @@ impl<'a, 'b, C: Connector> Client<'a, 'b, C> {
         config: &ClientConfig<'a>,
         buffers: Buffers<'b>,
     ) -> Result<Self, Error> {
-        let session = Session::new(config.session);
-        let needed = session.max_pdu_len();
-        if buffers.rx.len() < needed {
-            return Err(Error::BufferTooSmall { needed });
-        }
-        if buffers.tx.len() < MIN_TX {
-            return Err(Error::BufferTooSmall { needed: MIN_TX });
-        }
-        let mut client = Client {
+        let mut client = Self::new(connector, config, buffers);
+        client.login()?;
+        Ok(client)
+    }
+
+    /// A client that has not connected yet: [`Client::login`] connects and logs in.
+    /// [`Client::connect`] does both; this split lets firmware build the client (22 KiB of
+    /// session state) straight into a heap allocation, `Box::new(Client::new(…))`, instead
+    /// of moving it through its stack.
+    pub fn new(connector: C, config: &ClientConfig<'a>, buffers: Buffers<'b>) -> Self {
+        Client {
             connector,
             transport: None,
-            session,
+            session: Session::new(config.session),
             config: *config,
             home: config.portal,
             rx: buffers.rx,
@@ -166,9 +168,20 @@ impl<'a, 'b, C: Connector> Client<'a, 'b, C> {
             tx_len: 0,
             block_size: None,
             chap_fallback: false,
-        };
-        client.establish()?;
-        Ok(client)
+        }
+    }
+
+    /// Checks the buffers against the session's needs, then connects to the portal, follows
+    /// redirects and logs in (retrying as [`ClientConfig`] says).
+    pub fn login(&mut self) -> Result<(), Error> {
+        let needed = self.session.max_pdu_len();
+        if self.rx.len() < needed {
+            return Err(Error::BufferTooSmall { needed });
+        }
+        if self.tx.len() < MIN_TX {
+            return Err(Error::BufferTooSmall { needed: MIN_TX });
+        }
+        self.establish()
     }
 
     /// The underlying session (negotiated values, TSIH, …).
