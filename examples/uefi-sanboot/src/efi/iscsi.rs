@@ -61,6 +61,18 @@ pub struct Attached {
     pub geometry: String,
 }
 
+/// A boxed client, not connected yet. Its 22 KiB of session state pass through the stack
+/// once, in this function's own frame, which ends before the login's call chain starts (see
+/// docs/sanboot.md "Stack").
+#[inline(never)]
+fn new_client(
+    port: &'static SnpPort,
+    cfg: &ClientConfig<'static>,
+    buffers: Buffers<'static>,
+) -> Box<Client<'static, 'static, &'static SnpPort>> {
+    Box::new(Client::new(port, cfg, buffers))
+}
+
 /// A random-format ISID (RFC 7143 §11.12.5, type 10b) that is stable per port.
 fn isid(mac: [u8; 6]) -> [u8; 6] {
     [0x80, mac[2], mac[3], mac[4], mac[5], 0x01]
@@ -95,21 +107,15 @@ pub fn attach(
     }
     let mut client_cfg = ClientConfig::new(SocketAddr::new(root.server, root.port), session);
     client_cfg.lun = u16::try_from(root.lun).map_err(|_| "LUN out of range")?;
-    let rx_len = initiator::session::Session::new(session).max_pdu_len();
+    let rx_len = session.max_pdu_len();
     let buffers = Buffers {
         rx: vec![0u8; rx_len].leak(),
         tx: vec![0u8; 64 * 1024 + 64].leak(),
     };
-    let mut client = match Client::connect(port, &client_cfg, buffers) {
-        Ok(client) => Box::new(client),
-        Err(e) => {
-            return Err(alloc::format!(
-                "login to {}:{}: {e}",
-                root.server,
-                root.port
-            ));
-        }
-    };
+    let mut client = new_client(port, &client_cfg, buffers);
+    client
+        .login()
+        .map_err(|e| alloc::format!("login to {}:{}: {e}", root.server, root.port))?;
     let capacity = client
         .read_capacity()
         .map_err(|e| alloc::format!("READ CAPACITY: {e}"))?;
