@@ -744,7 +744,7 @@ impl<'a, 'b, C: Connector> Client<'a, 'b, C> {
         })
     }
 
-    fn run<J: Job>(&mut self, job: &mut J, progress: &mut dyn FnMut(u64)) -> Result<(), Error> {
+    fn run(&mut self, job: &mut dyn Job, progress: &mut dyn FnMut(u64)) -> Result<(), Error> {
         job::run(self, job, progress)
     }
 }
