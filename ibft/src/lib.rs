@@ -49,7 +49,9 @@ pub use builder::{
     TargetConfig,
 };
 pub use find::{LEGACY_WINDOW, find, find_all, legacy_placement_ok};
-pub use lint::{Code, Finding, LintSummary, Severity, lint, lint_into};
+pub use lint::{Code, Finding, LintSummary, Severity};
+#[cfg(feature = "lint")]
+pub use lint::{lint, lint_into};
 pub use parse::{
     Decoded, HeaderRepr, InitiatorRepr, NicRepr, ParseError, Problem, SIGNATURES, Slot,
     StringField, Table, TargetRepr, flags,

@@ -3,17 +3,26 @@
 //! Findings are handed to a callback one at a time, so linting needs no allocation; collect
 //! them into a `heapless::Vec` or print them as they come.
 //!
+//! The checks themselves (`lint`, `lint_into`) are behind the `lint` feature (on by default);
+//! the codes, severities and findings are always there.
+//!
 //! ```
+//! # #[cfg(feature = "lint")] {
 //! let mut codes = heapless::Vec::<&str, 32>::new();
 //! let summary = ibft::lint(&[0u8; 10], &mut |f: ibft::Finding| { let _ = codes.push(f.code.as_str()); });
 //! assert_eq!(codes.as_slice(), ["IBFT001"]);
 //! assert_eq!(summary.errors, 1);
+//! # }
 //! ```
 
 use core::fmt;
 
-use crate::parse::{NicRepr, Problem, Slot, StringField, Table, TargetRepr, flags};
+#[cfg(feature = "lint")]
+use crate::parse::{NicRepr, Table, TargetRepr, flags};
+use crate::parse::{Problem, Slot, StringField};
+#[cfg(feature = "lint")]
 use crate::types::{ChapType, Origin};
+#[cfg(feature = "lint")]
 use crate::wire;
 
 /// How bad a finding is.
@@ -256,10 +265,12 @@ pub struct LintSummary {
     pub warnings: usize,
 }
 
+#[cfg(feature = "lint")]
 /// NICs and targets beyond this many slots are not compared pairwise (keeps linting of
 /// hostile tables linear).
 pub const PAIRWISE_LIMIT: u16 = 64;
 
+#[cfg(feature = "lint")]
 /// Lints a table: every decoding problem plus the semantic defects consumers trip over.
 /// Findings go to `sink` one by one; the return value counts them.
 pub fn lint(bytes: &[u8], sink: &mut impl FnMut(Finding)) -> LintSummary {
@@ -278,6 +289,7 @@ pub fn lint(bytes: &[u8], sink: &mut impl FnMut(Finding)) -> LintSummary {
     summary
 }
 
+#[cfg(feature = "lint")]
 /// [`lint()`] into a fixed-capacity collection (no allocation); the summary counts every
 /// finding, including those beyond `N`.
 ///
@@ -314,6 +326,7 @@ fn problem_slot(p: &Problem) -> Slot {
     }
 }
 
+#[cfg(feature = "lint")]
 fn finding(code: Code, slot: Slot, related: Option<Slot>) -> Finding {
     Finding {
         code,
@@ -324,6 +337,7 @@ fn finding(code: Code, slot: Slot, related: Option<Slot>) -> Finding {
     }
 }
 
+#[cfg(feature = "lint")]
 fn semantic(table: &Table<'_>, emit: &mut impl FnMut(Finding)) {
     let control_len = u16::from_le_bytes([table.bytes()[0x32], table.bytes()[0x33]]);
     if usize::from(control_len) != wire::control::MIN_LEN && table.slot_pairs() > 2 {
@@ -399,6 +413,7 @@ fn semantic(table: &Table<'_>, emit: &mut impl FnMut(Finding)) {
     }
 }
 
+#[cfg(feature = "lint")]
 fn lint_nic(nic: &NicRepr<'_>, emit: &mut impl FnMut(Finding)) {
     let slot = Slot::Nic(nic.slot);
     if nic.flags & (flags::VALID | flags::BOOT_SELECTED) == 0 {
@@ -415,6 +430,7 @@ fn lint_nic(nic: &NicRepr<'_>, emit: &mut impl FnMut(Finding)) {
     }
 }
 
+#[cfg(feature = "lint")]
 fn lint_target(t: &TargetRepr<'_>, emit: &mut impl FnMut(Finding)) {
     let slot = Slot::Target(t.slot);
     if t.flags & (flags::VALID | flags::BOOT_SELECTED) == 0 {

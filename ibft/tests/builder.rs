@@ -238,10 +238,13 @@ fn eight_nics_eight_targets_extend_the_control_structure() {
         assert_eq!(t.nic_offset(k + 1) - t.nic_offset(k), 104);
         assert_eq!(t.target_offset(k + 1) - t.target_offset(k), 56);
     }
-    let mut codes = Vec::new();
-    ibft::lint(&buf, &mut |f: ibft::Finding| codes.push(f.code));
-    // Only the old-kernel warning: every gateway was blanked for on-link targets.
-    assert_eq!(codes, [ibft::Code::MoreThanTwoPairs]);
+    #[cfg(feature = "lint")]
+    {
+        let mut codes = Vec::new();
+        ibft::lint(&buf, &mut |f: ibft::Finding| codes.push(f.code));
+        // Only the old-kernel warning: every gateway was blanked for on-link targets.
+        assert_eq!(codes, [ibft::Code::MoreThanTwoPairs]);
+    }
 }
 
 #[test]

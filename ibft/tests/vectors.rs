@@ -2,7 +2,9 @@
 //! below was read off a hexdump of the file by hand.
 
 use core::net::{IpAddr, Ipv4Addr, Ipv6Addr};
-use ibft::{ChapType, Code, Lun, Origin, PciAddress, Problem, Slot, StringField, Table};
+#[cfg(feature = "lint")]
+use ibft::Code;
+use ibft::{ChapType, Lun, Origin, PciAddress, Problem, Slot, StringField, Table};
 
 const LKML: &[u8] = include_bytes!("data/lkml-3nic-3target.bin");
 const FWTS1: &[u8] = include_bytes!("data/fwts-0001.bin");
@@ -22,6 +24,7 @@ fn problems(bytes: &[u8]) -> Vec<Problem> {
     v
 }
 
+#[cfg(feature = "lint")]
 fn lint_codes(bytes: &[u8]) -> Vec<(Code, Slot, Option<Slot>)> {
     let mut v = Vec::new();
     ibft::lint(bytes, &mut |f: ibft::Finding| {
@@ -104,6 +107,7 @@ fn lkml_parses_strictly_with_hand_read_values() {
 }
 
 #[test]
+#[cfg(feature = "lint")]
 fn lkml_lint_reports_its_semantic_defects() {
     let found = lint_codes(LKML);
     // NIC 0's gateway 192.168.50.1 is target 0 itself, so no on-link gateway finding.
@@ -247,6 +251,7 @@ fn fwts_0002_fails_strictly_and_decodes_every_problem() {
 }
 
 #[test]
+#[cfg(feature = "lint")]
 fn fwts_0002_lint_lists_every_defect() {
     let codes: Vec<_> = lint_codes(FWTS2)
         .into_iter()

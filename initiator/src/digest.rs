@@ -17,7 +17,14 @@ pub const DIGEST_LEN: usize = 4;
 
 /// The table-driven CRC32C engine: slice-by-16 (16 KiB of tables built at compile time), several
 /// times faster than the byte-at-a-time table on 8 KiB data segments (see `benches/codec.rs`).
-static CRC32C: Crc<u32, Table<16>> = Crc::<u32, Table<16>>::new(&CRC_32_ISCSI);
+#[cfg(not(feature = "small-crc"))]
+type Engine = Table<16>;
+
+/// With `small-crc`: the byte-at-a-time table (1 KiB instead of 16 KiB), for size-bound firmware.
+#[cfg(feature = "small-crc")]
+type Engine = Table<1>;
+
+static CRC32C: Crc<u32, Engine> = Crc::<u32, Engine>::new(&CRC_32_ISCSI);
 
 /// CRC32C of `bytes`.
 #[must_use]
@@ -41,6 +48,50 @@ pub fn crc32c_parts(parts: &[&[u8]]) -> u32 {
         digest.update(part);
     }
     digest.finalize()
+}
+
+/// A CRC32C computed piece by piece, for a data segment that arrives in several parts (the
+/// session checks the DataDigest of a Data-In payload placed straight into the caller's buffer).
+///
+/// ```
+/// use initiator::digest::{Crc32cStream, crc32c};
+/// let mut d = Crc32cStream::new();
+/// d.update(b"abc");
+/// d.update(b"def");
+/// assert_eq!(d.value(), crc32c(b"abcdef"));
+/// ```
+#[derive(Clone)]
+pub struct Crc32cStream(crc::Digest<'static, u32, Engine>);
+
+impl Crc32cStream {
+    /// An empty stream.
+    #[must_use]
+    pub fn new() -> Crc32cStream {
+        Crc32cStream(CRC32C.digest())
+    }
+
+    /// Adds `bytes`.
+    pub fn update(&mut self, bytes: &[u8]) {
+        self.0.update(bytes);
+    }
+
+    /// The CRC32C of everything added so far.
+    #[must_use]
+    pub fn value(&self) -> u32 {
+        self.0.clone().finalize()
+    }
+}
+
+impl Default for Crc32cStream {
+    fn default() -> Self {
+        Crc32cStream::new()
+    }
+}
+
+impl core::fmt::Debug for Crc32cStream {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_tuple("Crc32cStream").field(&self.value()).finish()
+    }
 }
 
 /// The on-the-wire bytes of a digest value (little-endian).

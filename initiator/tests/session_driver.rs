@@ -47,6 +47,9 @@ struct Target {
     max_in_flight: usize,
     /// CmdSN window width granted.
     window: u32,
+    /// `Transport::send` calls and the PDUs they carried.
+    sends: usize,
+    pdus: usize,
 }
 
 struct Conn {
@@ -323,9 +326,11 @@ impl Transport for Conn {
             return Err(Gone);
         }
         self.input.extend_from_slice(bytes);
+        self.target.borrow_mut().sends += 1;
         while let Ok(FrameStatus::Complete { len }) =
             frame_status(&self.input, Default::default(), 1 << 24)
         {
+            self.target.borrow_mut().pdus += 1;
             let pdu: Vec<u8> = self.input.drain(..len).collect();
             self.handle(&pdu);
             if self.dead {
@@ -408,6 +413,8 @@ fn target(faults: Faults) -> Rc<RefCell<Target>> {
         commands: 0,
         max_in_flight: 0,
         window: 64,
+        sends: 0,
+        pdus: 0,
     }))
 }
 
@@ -468,6 +475,61 @@ fn pipelined_read_and_write_round_trip() {
     let t = t.borrow();
     assert!(t.max_in_flight > 1, "reads were pipelined");
     assert!(t.max_in_flight <= 8, "queue depth 8 respected");
+}
+
+#[test]
+fn data_out_pdus_leave_gathered_in_few_sends() {
+    let t = target(Faults::default());
+    let data: Vec<u8> = (0..256 * 1024).map(|i| (i % 253) as u8).collect();
+    with_client(&t, &config(), |c| {
+        let mut c = c.unwrap();
+        c.read_capacity().unwrap();
+        let before = (t.borrow().sends, t.borrow().pdus);
+        c.write(0, &data).unwrap();
+        let t = t.borrow();
+        let (sends, pdus) = (t.sends - before.0, t.pdus - before.1);
+        // 8 KiB Data-Out PDUs (the target's MaxRecvDataSegmentLength) into an 80 KB tx:
+        // several PDUs per send call rather than one.
+        assert!(pdus >= 32, "{pdus} PDUs");
+        assert!(sends * 4 <= pdus, "{pdus} PDUs in {sends} sends");
+    });
+    assert_eq!(&t.borrow().disk[..data.len()], data.as_slice());
+}
+
+#[test]
+fn streaming_covers_a_range_through_a_small_buffer() {
+    let t = target(Faults::default());
+    with_client(&t, &config(), |c| {
+        let mut c = c.unwrap();
+        c.read_capacity().unwrap();
+        // 1 MiB in 64 KiB requests through a 4-request buffer: request k lands in part k mod 4,
+        // so the buffer ends up holding requests 12..16.
+        let before = t.borrow().commands;
+        let mut scratch = vec![0u8; 4 << 16];
+        c.read_streaming(0, (1 << 20) / BLOCK as u64, &mut scratch)
+            .unwrap();
+        assert_eq!(t.borrow().commands - before, 16);
+        assert!(
+            scratch
+                .iter()
+                .enumerate()
+                .all(|(i, b)| *b == pattern((12 << 16) + i))
+        );
+        // 512 KiB written from one repeated 64 KiB pattern.
+        let pattern_bytes: Vec<u8> = (0..1 << 16).map(|i| (i % 249) as u8).collect();
+        c.write_streaming(0, (512 << 10) / BLOCK as u64, &pattern_bytes)
+            .unwrap();
+        // A buffer that is not a whole number of requests is refused.
+        let mut odd = vec![0u8; 100];
+        assert!(matches!(
+            c.read_streaming(0, 8, &mut odd),
+            Err(Error::Unaligned(_))
+        ));
+        let disk = &t.borrow().disk;
+        for k in 0..8 {
+            assert_eq!(&disk[k << 16..(k + 1) << 16], pattern_bytes.as_slice());
+        }
+    });
 }
 
 #[test]

@@ -13,7 +13,7 @@ use initiator::time::Instant;
 use smoltcp::iface::{Config, Interface, SocketHandle, SocketSet, SocketStorage};
 use smoltcp::phy::{Device, Medium};
 use smoltcp::socket::{dhcpv4, tcp};
-use smoltcp::wire::{EthernetAddress, HardwareAddress, IpCidr};
+use smoltcp::wire::{EthernetAddress, HardwareAddress, IpAddress, IpCidr};
 
 /// Storage a port borrows for its socket table and the last DHCP packet (no allocator needed).
 ///
@@ -225,6 +225,17 @@ impl<'a, D: Device, C: Clock> Port<'a, D, C> {
     }
 }
 
+/// `addr` as smoltcp's address; `None` for IPv6 without the `ipv6` feature.
+pub(crate) fn smoltcp_address(addr: IpAddr) -> Option<IpAddress> {
+    match addr {
+        IpAddr::V4(v4) => Some(IpAddress::Ipv4(v4)),
+        #[cfg(feature = "ipv6")]
+        IpAddr::V6(v6) => Some(IpAddress::Ipv6(v6)),
+        #[cfg(not(feature = "ipv6"))]
+        IpAddr::V6(_) => None,
+    }
+}
+
 fn apply_static(
     iface: &mut Interface,
     fixed: &crate::config::StaticConfig,
@@ -237,11 +248,10 @@ fn apply_static(
     if address.prefix > max_prefix {
         return Err(PortError::BadStaticAddress);
     }
+    let addr = smoltcp_address(address.addr).ok_or(PortError::BadStaticAddress)?;
     let mut full = false;
     iface.update_ip_addrs(|addrs| {
-        full = addrs
-            .push(IpCidr::new(address.addr.into(), address.prefix))
-            .is_err();
+        full = addrs.push(IpCidr::new(addr, address.prefix)).is_err();
     });
     if full {
         return Err(PortError::BadStaticAddress);
@@ -250,6 +260,7 @@ fn apply_static(
     let added = match (address.addr, fixed.gateway) {
         (_, None) => Ok(None),
         (IpAddr::V4(_), Some(IpAddr::V4(gw))) => routes.add_default_ipv4_route(gw),
+        #[cfg(feature = "ipv6")]
         (IpAddr::V6(_), Some(IpAddr::V6(gw))) => routes.add_default_ipv6_route(gw),
         _ => return Err(PortError::BadStaticAddress),
     };

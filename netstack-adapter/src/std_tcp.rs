@@ -1,7 +1,8 @@
 //! The initiator's transport over the host's TCP stack (`std::net::TcpStream`).
 //!
-//! Used by the `iscsi-boot` host tool and the interop tests. The socket is non-blocking for
-//! `send`/`recv`; `wait` blocks in a timed `peek` until bytes arrive, so no busy loop. Send
+//! Used by the `iscsi-boot` host tool and the interop tests. The socket stays non-blocking;
+//! `wait` is one `poll(2)` for readability (and writability when the driver has bytes queued)
+//! with the deadline as its timeout, so no busy loop and no mode switching per wait. Send
 //! buffers are left to Linux's autotuning, which grows them well past what a fixed
 //! `SO_SNDBUF` would give on a fast path.
 //!
@@ -22,12 +23,10 @@ use core::net::SocketAddr;
 use core::time::Duration;
 use initiator::time::Instant;
 use initiator::transport::{Connector, Transport};
+use rustix::event::{PollFd, PollFlags, Timespec, poll};
+use rustix::io::Errno;
 use std::io::{self, Read, Write};
 use std::net::TcpStream;
-
-/// Longest single wait when the caller also waits for send space: `std` cannot poll for
-/// writability, so `wait` re-checks at this period.
-const SEND_POLL: Duration = Duration::from_millis(1);
 
 /// A connected TCP stream to one portal.
 #[derive(Debug)]
@@ -87,24 +86,23 @@ impl Transport for StdTransport {
     }
 
     fn wait(&mut self, want_send: bool, deadline: Instant) -> Result<(), io::Error> {
-        let now = self.clock.now();
-        let mut timeout = deadline.saturating_duration_since(now);
-        if want_send {
-            timeout = timeout.min(SEND_POLL);
-        }
+        let timeout = deadline.saturating_duration_since(self.clock.now());
         if timeout.is_zero() {
             return Ok(());
         }
-        self.stream.set_nonblocking(false)?;
-        self.stream.set_read_timeout(Some(timeout))?;
-        let mut probe = [0u8; 1];
-        let outcome = self.stream.peek(&mut probe);
-        self.stream.set_nonblocking(true)?;
-        match outcome {
-            // Data or an orderly close: `recv` reports either.
+        let mut events = PollFlags::IN;
+        if want_send {
+            events |= PollFlags::OUT;
+        }
+        let mut fds = [PollFd::new(&self.stream, events)];
+        // Longer than any deadline the driver uses; clamped so the conversion cannot fail.
+        let timeout = Timespec::try_from(timeout.min(Duration::from_secs(86_400)))
+            .map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
+        match poll(&mut fds, Some(&timeout)) {
+            // Readable, writable, hung up or in error: `recv`/`send` report which.
             Ok(_) => Ok(()),
-            Err(e) if would_block(&e) => Ok(()),
-            Err(e) => Err(e),
+            Err(e) if e == Errno::INTR => Ok(()),
+            Err(e) => Err(e.into()),
         }
     }
 }
@@ -227,6 +225,20 @@ mod tests {
         t.wait(false, connector.now() + Duration::from_secs(5))
             .unwrap();
         assert!(t.recv(&mut buf).is_err(), "orderly close is an error");
+    }
+
+    #[test]
+    fn wait_for_send_space_returns_while_writable() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let mut connector = StdConnector::new();
+        let deadline = connector.now() + Duration::from_secs(5);
+        let mut t = connector.connect(addr, deadline).unwrap();
+        let _peer = listener.accept().unwrap();
+        // Nothing to read, but the send buffer is empty: poll reports writable at once.
+        let start = connector.now();
+        t.wait(true, start + Duration::from_secs(30)).unwrap();
+        assert!(connector.now().saturating_duration_since(start) < Duration::from_secs(10));
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! [`Transport`] and [`Connector`] over a port's smoltcp TCP socket.
 
 use crate::clock::Clock;
-use crate::port::Port;
+use crate::port::{Port, smoltcp_address};
 use crate::time::to_smoltcp;
 use core::net::SocketAddr;
 use initiator::time::Instant;
@@ -15,7 +15,7 @@ pub enum TcpError {
     /// The port has no address yet (DHCP not finished or lease lost).
     #[error("the port has no address")]
     NotConfigured,
-    /// No source address or route for the portal.
+    /// No source address or route for the portal (or an IPv6 portal without the `ipv6` feature).
     #[error("the portal is unreachable from this port")]
     Unaddressable,
     /// No answer to the SYN before the deadline.
@@ -69,6 +69,7 @@ impl<'p, 'a, D: Device, C: Clock> Connector for &'p Port<'a, D, C> {
         if inner.config.is_none() {
             return Err(TcpError::NotConfigured);
         }
+        let remote = smoltcp_address(portal.ip()).ok_or(TcpError::Unaddressable)?;
         inner.generation = inner.generation.wrapping_add(1);
         let generation = inner.generation;
         let handle = inner.tcp;
@@ -80,7 +81,7 @@ impl<'p, 'a, D: Device, C: Clock> Connector for &'p Port<'a, D, C> {
         let local_port = inner.next_local_port();
         let socket = inner.sockets.get_mut::<tcp::Socket>(handle);
         socket
-            .connect(inner.iface.context(), portal, local_port)
+            .connect(inner.iface.context(), (remote, portal.port()), local_port)
             .map_err(|_| TcpError::Unaddressable)?;
         let deadline = to_smoltcp(deadline);
         loop {

@@ -410,6 +410,7 @@ fn dhcp_two_ports_from_dnsmasq() {
 /// A static IPv6 port: neighbour discovery and TCP against Linux over IPv6, and the NIC value
 /// holds the configured address, prefix and gateway.
 #[test]
+#[cfg(feature = "ipv6")]
 fn static_ipv6_over_tap() {
     let taps = [TapSpec {
         host_cidr: "10.77.0.1/24",

@@ -17,15 +17,58 @@ use std::time::Duration;
 
 const BLOCK_SIZES: &[(u64, &str)] = &[(128 << 10, "128 KiB"), (1 << 20, "1 MiB")];
 const QUEUE_DEPTHS: &[u32] = &[1, 8, 32];
-/// The fewest alternating rounds of the sanboot row.
-const SANBOOT_ROUNDS: usize = 5;
 
 struct Options {
     seconds: u64,
     rounds: usize,
     lun_mib: u64,
-    /// `--only NAME`: measure one part and print its section (`sanboot`).
-    only: Option<String>,
+    /// The parts to measure; `None` is all of them (and only then is `docs/BENCHMARKS.md` written).
+    only: Option<Vec<Part>>,
+}
+
+/// The independently runnable parts of the benchmark (`--only read,write,…`).
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Part {
+    /// Sequential reads against iscsi-perf.
+    Read,
+    /// Sequential writes against qemu-img bench.
+    Write,
+    /// Whole-LUN download and upload against qemu-img convert.
+    Whole,
+    /// smoltcp on a TAP against std TCP.
+    Paths,
+    /// The .efi size and one session's RAM.
+    Footprint,
+    /// Sanboot under QEMU/OVMF against iPXE.
+    Sanboot,
+}
+
+impl Part {
+    const ALL: [Part; 6] = [
+        Part::Read,
+        Part::Write,
+        Part::Whole,
+        Part::Paths,
+        Part::Footprint,
+        Part::Sanboot,
+    ];
+
+    fn name(self) -> &'static str {
+        match self {
+            Part::Read => "read",
+            Part::Write => "write",
+            Part::Whole => "whole",
+            Part::Paths => "paths",
+            Part::Footprint => "footprint",
+            Part::Sanboot => "sanboot",
+        }
+    }
+}
+
+impl Options {
+    fn wants(&self, part: Part) -> bool {
+        self.only.as_ref().is_none_or(|o| o.contains(&part))
+    }
 }
 
 /// The 1-minute load average, to show how busy the machine was while measuring.
@@ -39,21 +82,18 @@ fn load_average() -> String {
 fn parse_options(args: &[String]) -> Result<Options, String> {
     let mut o = Options {
         seconds: 3,
-        rounds: 3,
+        rounds: 5,
         lun_mib: 1024,
         only: None,
     };
     let mut it = args.iter();
     while let Some(flag) = it.next() {
+        let text = it.next().ok_or_else(|| format!("{flag} needs a value"))?;
         if flag == "--only" {
-            o.only = Some(it.next().ok_or("--only needs a name")?.clone());
+            o.only = Some(parse_parts(text)?);
             continue;
         }
-        let value = it
-            .next()
-            .ok_or_else(|| format!("{flag} needs a value"))?
-            .parse::<u64>()
-            .map_err(|e| format!("{flag}: {e}"))?;
+        let value = text.parse::<u64>().map_err(|e| format!("{flag}: {e}"))?;
         match flag.as_str() {
             "--seconds" => o.seconds = value.max(1),
             "--rounds" => o.rounds = (value as usize).max(1),
@@ -62,6 +102,24 @@ fn parse_options(args: &[String]) -> Result<Options, String> {
         }
     }
     Ok(o)
+}
+
+/// `read,write,…` into parts; an unknown name lists the known ones.
+fn parse_parts(list: &str) -> Result<Vec<Part>, String> {
+    list.split(',')
+        .map(|name| {
+            Part::ALL
+                .into_iter()
+                .find(|p| p.name() == name.trim())
+                .ok_or_else(|| {
+                    let known: Vec<&str> = Part::ALL.iter().map(|p| p.name()).collect();
+                    format!(
+                        "--only: unknown part {name:?} (known: {})",
+                        known.join(", ")
+                    )
+                })
+        })
+        .collect()
 }
 
 /// One measured run: throughput and CPU cost.
@@ -112,74 +170,79 @@ struct Row {
 }
 
 /// Where the measured programs and files are.
-struct Setup {
+struct Setup<'o> {
     ours: PathBuf,
     url: String,
-    o: Options,
+    o: &'o Options,
     scratch_theirs: PathBuf,
     scratch_ours: PathBuf,
 }
 
-/// Runs the benchmark and writes `docs/BENCHMARKS.md`.
+/// Runs the benchmark and writes `docs/BENCHMARKS.md` (only when every part ran; with `--only`
+/// the report is printed).
 pub fn run(args: &[String]) -> Result<(), String> {
     let o = parse_options(args)?;
-    match o.only.as_deref() {
-        None => {}
-        Some("sanboot") => {
-            // An explicit `--rounds` wins here (a quick look); the full run takes at least 5.
-            let given = args.iter().any(|a| a == "--rounds");
-            let rows = sanboot::measure(if given { o.rounds } else { SANBOOT_ROUNDS });
-            println!("{}", sanboot::render(&rows));
-            return rows.map(drop);
-        }
-        Some(other) => return Err(format!("--only sanboot, not {other}")),
-    }
     crate::run(
         "cargo",
         &["build", "--release", "-p", "cli", "--bin", "iscsi-boot"],
     )?;
     let ours = crate::workspace_root().join("target/release/iscsi-boot");
-    let backing = shm_path("lun");
-    let tgtd = Tgtd::start(&backing, o.lun_mib)?;
-    let url = tgtd.url();
-    eprintln!(
-        "xtask bench: tgtd serving {url} ({} MiB on tmpfs)",
-        o.lun_mib
-    );
-    let setup = Setup {
-        ours,
-        url,
-        o,
-        scratch_theirs: shm_path("theirs"),
-        scratch_ours: shm_path("ours"),
-    };
     let load_before = load_average();
-    let measured = measure_all(&setup);
-    let _ = std::fs::remove_file(&setup.scratch_theirs);
-    let _ = std::fs::remove_file(&setup.scratch_ours);
-    drop(tgtd);
-    let mut rows = measured?;
-    // Show reads and writes first, as the issue lists them.
-    rows.sort_by_key(|r| r.kind as u8);
-    let paths = netns::measure(&setup.ours, setup.o.rounds, setup.o.lun_mib.min(256));
-    let sizes = size::measure();
-    let sanboot = sanboot::render(&sanboot::measure(setup.o.rounds.max(SANBOOT_ROUNDS)));
+    let mut rows = Vec::new();
+    if o.wants(Part::Read) || o.wants(Part::Write) || o.wants(Part::Whole) {
+        let backing = shm_path("lun");
+        let tgtd = Tgtd::start(&backing, o.lun_mib)?;
+        let url = tgtd.url();
+        eprintln!(
+            "xtask bench: tgtd serving {url} ({} MiB on tmpfs)",
+            o.lun_mib
+        );
+        let setup = Setup {
+            ours: ours.clone(),
+            url,
+            o: &o,
+            scratch_theirs: shm_path("theirs"),
+            scratch_ours: shm_path("ours"),
+        };
+        let measured = measure_all(&setup);
+        let _ = std::fs::remove_file(&setup.scratch_theirs);
+        let _ = std::fs::remove_file(&setup.scratch_ours);
+        drop(tgtd);
+        rows = measured?;
+        // Show reads and writes first, as the issue lists them.
+        rows.sort_by_key(|r| r.kind as u8);
+    }
+    let mut sections = String::new();
+    if o.wants(Part::Paths) {
+        sections.push_str(&render_paths(netns::measure(
+            &ours,
+            o.rounds,
+            o.lun_mib.min(256),
+        )));
+    }
+    if o.wants(Part::Footprint) {
+        sections.push_str(&render_footprint(size::measure(), size::session_ram()));
+    }
+    if o.wants(Part::Sanboot) {
+        sections.push_str(&sanboot::render(&sanboot::measure(o.rounds)));
+    }
 
     let load = (load_before, load_average());
+    let mut report = render(&o, &rows, &ours, &load);
+    report = report.replacen(
+        "\n## Machine and versions",
+        &format!("{sections}\n## Machine and versions"),
+        1,
+    );
+    if o.only.is_some() {
+        println!("{report}");
+        eprintln!("xtask bench: --only given, docs/BENCHMARKS.md left as it is");
+        return Ok(());
+    }
     let path = crate::workspace_root().join("docs/BENCHMARKS.md");
     let kept = std::fs::read_to_string(&path)
         .map(|old| kept_sections(&old).to_string())
         .unwrap_or_default();
-    let mut report = render(&setup.o, &rows, &setup.ours, &load);
-    report = report.replacen(
-        "\n## Machine and versions",
-        &format!(
-            "{}{}{sanboot}\n## Machine and versions",
-            render_paths(paths),
-            render_sizes(sizes)
-        ),
-        1,
-    );
     if !kept.is_empty() {
         report.push('\n');
         report.push_str(&kept);
@@ -221,7 +284,12 @@ fn measure_all(s: &Setup) -> Result<Vec<Row>, String> {
     let mut rows = Vec::new();
     // Whole-LUN copies first, while the LUN still holds tgtd's non-zero pattern: after the
     // write rows it is all zeros, which qemu-img convert detects and skips.
-    for kind in [Kind::Download, Kind::Upload] {
+    let whole: &[Kind] = if s.o.wants(Part::Whole) {
+        &[Kind::Download, Kind::Upload]
+    } else {
+        &[]
+    };
+    for &kind in whole {
         let mut row = Row {
             kind,
             block: "whole LUN",
@@ -238,6 +306,14 @@ fn measure_all(s: &Setup) -> Result<Vec<Row>, String> {
         rows.push(row);
     }
     for kind in [Kind::Read, Kind::Write] {
+        let part = if kind == Kind::Read {
+            Part::Read
+        } else {
+            Part::Write
+        };
+        if !s.o.wants(part) {
+            continue;
+        }
         for &(block, block_name) in BLOCK_SIZES {
             for &depth in QUEUE_DEPTHS {
                 let mut row = Row {
@@ -383,20 +459,66 @@ fn render_paths(paths: Result<netns::Paths, String>) -> String {
     s
 }
 
-fn render_sizes(sizes: Result<size::Sizes, String>) -> String {
-    let mut s = String::from("\n## Boot program size (goal: smaller than iPXE's snponly.efi)\n\n");
+fn render_footprint(
+    sizes: Result<size::Sizes, String>,
+    ram: Result<size::SessionRam, String>,
+) -> String {
+    let mut s = String::from(
+        "\n## Boot program size and session RAM (goal: `.efi` smaller than iPXE's snponly.efi)\n\n",
+    );
     match sizes {
         Ok(z) => {
             let _ = writeln!(
                 s,
                 "| file | bytes |\n|---|---|\n\
-                 | `uefi-sanboot.efi` (release, x86_64-unknown-uefi, iSCSI on) | {} |\n\
+                 | `uefi-sanboot.efi` (x86_64-unknown-uefi, iSCSI on, `--profile firmware`: \
+                 the release profile for UEFI images, as `cargo xtask e2e` builds it) | {} |\n\
                  | Debian iPXE `/usr/lib/ipxe/snponly.efi` | {} |\n\n\
-                 Ratio (ours / snponly.efi): {:.2}.",
+                 Ratio (ours / snponly.efi): {:.2}.\n",
                 z.ours,
                 z.snponly,
                 z.ours as f64 / z.snponly as f64
             );
+        }
+        Err(e) => {
+            let _ = writeln!(s, "Size not measured: {e}\n");
+        }
+    }
+    let _ = writeln!(
+        s,
+        "RAM of one initiator session at queue depth 8 with the sanboot app's buffers \
+         (`cargo run --release -p initiator --example footprint`; the job's per-call state lives \
+         on the stack and is not counted):\n"
+    );
+    match ram {
+        Ok(r) => {
+            let setting = |key: &str| {
+                r.parts
+                    .iter()
+                    .find(|(n, _)| n == key)
+                    .map_or(0, |(_, v)| *v)
+            };
+            let _ = writeln!(
+                s,
+                "Queue depth {}, MaxRecvDataSegmentLength {} bytes.\n\n| part | bytes |\n|---|---|",
+                setting("queue_depth"),
+                setting("max_recv_data_segment_length")
+            );
+            for (name, bytes) in r
+                .parts
+                .iter()
+                .filter(|(n, _)| n != "queue_depth" && n != "max_recv_data_segment_length")
+            {
+                let label = match name.as_str() {
+                    "session" => "`Session` (sans-IO state: task table, text and event queues)",
+                    "client" => "`Client` around it (driver state)",
+                    "rx_buffer" => "receive buffer (one PDU at our MaxRecvDataSegmentLength)",
+                    "tx_buffer" => "transmit buffer (as the sanboot app lends it)",
+                    "total" => "**total**",
+                    other => other,
+                };
+                let _ = writeln!(s, "| {label} | {bytes} |");
+            }
         }
         Err(e) => {
             let _ = writeln!(s, "Not measured: {e}");

@@ -46,6 +46,22 @@ fn steps() -> Vec<Step> {
         name: "test",
         command: test,
     });
+    // The workspace test unifies features; the firmware builds leave the linter out.
+    steps.push(Step {
+        name: "ibft tests without the linter",
+        command: cargo(&["test", "-p", "ibft", "--no-default-features"]),
+    });
+    steps.push(Step {
+        name: "initiator unit tests with the small CRC table",
+        command: cargo(&[
+            "test",
+            "-p",
+            "initiator",
+            "--lib",
+            "--features",
+            "small-crc",
+        ]),
+    });
     let mut uefi = cargo(&["build", "--no-default-features", "--target", UEFI_TARGET]);
     for krate in NO_STD_CRATES {
         uefi.args(["-p", krate]);

@@ -44,6 +44,54 @@ pub trait BlockDevice {
 
     /// Logs out cleanly.
     fn close(self: Box<Self>) -> Result<(), Failure>;
+
+    /// Reads `blocks` blocks from `lba` on through `scratch` (a whole number of commands long,
+    /// reused round robin), keeping the queue full over the whole range; the data is dropped.
+    fn read_streaming(&mut self, lba: u64, blocks: u64, scratch: &mut [u8]) -> Result<(), Failure> {
+        stream_in_pieces(
+            self.info().block_size,
+            lba,
+            blocks,
+            scratch.len(),
+            |at, n| self.read(at, &mut scratch[..n]),
+        )
+    }
+
+    /// Writes `blocks` blocks from `lba` on, repeating `pattern` (a whole number of commands
+    /// long), keeping the queue full over the whole range.
+    fn write_streaming(&mut self, lba: u64, blocks: u64, pattern: &[u8]) -> Result<(), Failure> {
+        stream_in_pieces(
+            self.info().block_size,
+            lba,
+            blocks,
+            pattern.len(),
+            |at, n| self.write(at, &pattern[..n]),
+        )
+    }
+
+    /// Largest READ/WRITE command from now on (reads and writes are split into commands of at
+    /// most this many bytes); devices without commands ignore it.
+    fn set_request_bytes(&mut self, _bytes: u32) {}
+}
+
+/// Calls `io(lba, bytes)` for consecutive pieces of at most `piece` bytes covering `blocks`
+/// blocks from `lba` on.
+fn stream_in_pieces(
+    block_size: u32,
+    lba: u64,
+    blocks: u64,
+    piece: usize,
+    mut io: impl FnMut(u64, usize) -> Result<(), Failure>,
+) -> Result<(), Failure> {
+    let bs = u64::from(block_size.max(1));
+    let per = (piece as u64 / bs).max(1);
+    let mut done = 0;
+    while done < blocks {
+        let n = per.min(blocks - done);
+        io(lba + done, (n * bs) as usize)?;
+        done += n;
+    }
+    Ok(())
 }
 
 /// One target a SendTargets discovery returned.

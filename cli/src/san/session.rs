@@ -21,8 +21,12 @@ use std::net::{SocketAddr, ToSocketAddrs};
 /// Bytes per READ/WRITE command; `queue_depth` of them are pipelined.
 const REQUEST_BYTES: u32 = 256 << 10;
 
-/// Receive buffer: one PDU of our MaxRecvDataSegmentLength plus headers.
-const RX_BYTES: usize = 256 << 10;
+/// MaxRecvDataSegmentLength we offer: larger Data-In PDUs mean fewer headers to parse.
+const MAX_RECV_SEGMENT: u32 = 256 << 10;
+
+/// Receive buffer: one PDU of our MaxRecvDataSegmentLength plus headers, with room to spare
+/// so a receive call rarely has to stop at the buffer's end.
+const RX_BYTES: usize = MAX_RECV_SEGMENT as usize + (64 << 10);
 
 /// Transmit buffer: Data-Out PDUs are cut to fit it.
 const TX_BYTES: usize = 256 << 10;
@@ -165,7 +169,7 @@ fn session_config(
     config.params = Params {
         header_digest: args.header_digest != DigestChoice::None,
         data_digest: args.data_digest != DigestChoice::None,
-        max_recv_data_segment_length: 128 << 10,
+        max_recv_data_segment_length: MAX_RECV_SEGMENT,
         ..Params::default()
     };
     config.login_timeout = args.timeout();
@@ -274,6 +278,22 @@ impl BlockDevice for Device {
         self.client
             .write(lba, data)
             .map_err(|e| classify(e, &self.where_))
+    }
+
+    fn read_streaming(&mut self, lba: u64, blocks: u64, scratch: &mut [u8]) -> Result<(), Failure> {
+        self.client
+            .read_streaming(lba, blocks, scratch)
+            .map_err(|e| classify(e, &self.where_))
+    }
+
+    fn write_streaming(&mut self, lba: u64, blocks: u64, pattern: &[u8]) -> Result<(), Failure> {
+        self.client
+            .write_streaming(lba, blocks, pattern)
+            .map_err(|e| classify(e, &self.where_))
+    }
+
+    fn set_request_bytes(&mut self, bytes: u32) {
+        self.client.set_max_request_bytes(bytes);
     }
 
     fn close(self: Box<Self>) -> Result<(), Failure> {

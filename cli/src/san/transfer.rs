@@ -176,6 +176,9 @@ fn read_full(file: &mut File, buf: &mut [u8]) -> std::io::Result<usize> {
     Ok(got)
 }
 
+/// Bytes a benchmark moves per read or write call (the queue drains at the end of each).
+const BENCH_CALL_BYTES: u64 = 256 << 20;
+
 /// The outcome of a benchmark run.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
 pub struct BenchResult {
@@ -209,11 +212,16 @@ pub fn bench(
     let bs = u64::from(info.block_size);
     let io_blocks = (io_bytes / bs).max(1);
     let depth = u64::from(queue_depth.max(1));
-    let step = io_blocks.saturating_mul(depth).min(info.blocks);
+    // Commands of exactly `io_bytes`, as the baselines issue them, each with its own part of
+    // a buffer of one queue's worth (as iscsi-perf has a buffer per task in flight).
+    dev.set_request_bytes(u32::try_from(io_blocks * bs).unwrap_or(u32::MAX));
+    let mut buf = vec![0u8; (io_blocks * bs * depth) as usize];
+    // Each call drains the queue at its end: make calls long (BENCH_CALL_BYTES) so that it
+    // stays full in between, and short enough to stop close to `duration`.
+    let step = (BENCH_CALL_BYTES / bs).max(io_blocks).min(info.blocks);
     if step == 0 {
         return Err(Failure::new(Cause::Usage, "the LUN is empty"));
     }
-    let mut buf = vec![0u8; (step * bs) as usize];
     let start = Instant::now();
     let (mut bytes, mut ios, mut lba) = (0u64, 0u64, 0u64);
     while start.elapsed() < duration {
@@ -221,9 +229,9 @@ pub fn bench(
             lba = 0;
         }
         if write {
-            dev.write(lba, &buf)?;
+            dev.write_streaming(lba, step, &buf)?;
         } else {
-            dev.read(lba, &mut buf)?;
+            dev.read_streaming(lba, step, &mut buf)?;
         }
         lba += step;
         bytes += step * bs;

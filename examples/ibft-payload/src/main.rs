@@ -180,6 +180,21 @@ mod efi {
     }
 }
 
+/// Prints the panic and powers off, as `uefi`'s `panic_handler` feature would. Defined here
+/// because that feature is unified across the packages of one build, and `uefi-sanboot`
+/// (built together with this payload) has its own, non-formatting handler.
+#[cfg(target_os = "uefi")]
+#[panic_handler]
+fn panic(info: &core::panic::PanicInfo<'_>) -> ! {
+    uefi::println!("[PANIC]: {info}");
+    uefi::boot::stall(core::time::Duration::from_secs(10));
+    uefi::runtime::reset(
+        uefi::runtime::ResetType::SHUTDOWN,
+        uefi::Status::ABORTED,
+        None,
+    )
+}
+
 #[cfg(target_os = "uefi")]
 #[uefi::entry]
 fn efi_main() -> uefi::Status {

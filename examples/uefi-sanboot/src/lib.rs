@@ -11,4 +11,5 @@ pub mod lun_disk;
 pub mod mac;
 pub mod naming;
 pub mod root_path;
+pub mod small_sort;
 pub mod smbios;

@@ -26,3 +26,11 @@ fn main() {
     );
     std::process::exit(2);
 }
+
+/// A panic is a bug: one fixed line, then power off (see `efi::halt_on_panic`). Not `uefi`'s
+/// `panic_handler` feature: that one formats the message, which costs about 30 KB.
+#[cfg(target_os = "uefi")]
+#[panic_handler]
+fn panic(_: &core::panic::PanicInfo<'_>) -> ! {
+    efi::halt_on_panic()
+}

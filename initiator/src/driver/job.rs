@@ -25,6 +25,12 @@ pub(crate) trait Job {
     fn next_request(&mut self) -> Option<Request>;
     /// Data-In for request `key`, already bounds-checked against its transfer length.
     fn data_in(&mut self, key: u32, offset: u32, bytes: &[u8]);
+    /// The part of request `key`'s read buffer at `offset` (at most `len` bytes) for Data-In
+    /// to be received into directly; `None` has it go through [`Job::data_in`].
+    fn data_in_buffer(&mut self, key: u32, offset: u32, len: u32) -> Option<&mut [u8]> {
+        let _ = (key, offset, len);
+        None
+    }
     /// Data-Out for request `key`.
     fn data_out(&mut self, key: u32, offset: u32, buf: &mut [u8]);
     /// Request `key` completed with GOOD status (or any status, for a [`Job::raw_status`]
@@ -67,6 +73,11 @@ impl<J: Job> DataSink for Router<'_, J> {
         if let Some(key) = self.key(tag) {
             self.job.data_in(key, offset, bytes);
         }
+    }
+
+    fn buffer(&mut self, tag: TaskTag, offset: u32, len: u32) -> Option<&mut [u8]> {
+        let key = self.key(tag)?;
+        self.job.data_in_buffer(key, offset, len)
     }
 }
 
@@ -381,6 +392,14 @@ impl Job for BufferJob<'_> {
         }
     }
 
+    fn data_in_buffer(&mut self, _: u32, offset: u32, len: u32) -> Option<&mut [u8]> {
+        let at = offset as usize;
+        match &mut self.data {
+            DataBuffer::In(buf) => buf.get_mut(at..at.saturating_add(len as usize)),
+            _ => None,
+        }
+    }
+
     fn data_out(&mut self, _: u32, offset: u32, out: &mut [u8]) {
         let at = offset as usize;
         match &self.data {
@@ -412,12 +431,16 @@ impl Job for BufferJob<'_> {
     }
 }
 
-enum Blocks<'d> {
+pub(crate) enum Blocks<'d> {
     Read(&'d mut [u8]),
     Write(&'d [u8]),
 }
 
 /// A block read or write split into requests of at most `chunk` bytes.
+///
+/// Request data lives at its offset in the transfer modulo `ring`, the buffer's length: for a
+/// plain read or write that is the transfer itself; a streamed one reuses a smaller buffer
+/// round robin (see [`BlockJob::stream`]).
 pub(crate) struct BlockJob<'d> {
     lba: u64,
     block_size: u32,
@@ -425,6 +448,7 @@ pub(crate) struct BlockJob<'d> {
     next: u32,
     chunks: u32,
     len: usize,
+    ring: usize,
     data: Blocks<'d>,
 }
 
@@ -442,6 +466,10 @@ impl<'d> BlockJob<'d> {
         let chunk = (max_request / block_size).max(1) * block_size;
         let chunks = u32::try_from(len.div_ceil(chunk as usize))
             .map_err(|_| Error::Unaligned(block_size))?;
+        let ring = match &data {
+            Blocks::Read(b) => b.len(),
+            Blocks::Write(b) => b.len(),
+        };
         Ok(BlockJob {
             lba,
             block_size,
@@ -449,6 +477,7 @@ impl<'d> BlockJob<'d> {
             next: 0,
             chunks,
             len,
+            ring,
             data,
         })
     }
@@ -478,9 +507,33 @@ impl<'d> BlockJob<'d> {
         )
     }
 
+    /// `len` bytes from `lba` on through `data`, whose length must be a whole number of
+    /// requests: request `k` uses part `k mod (data.len() / chunk)` of it.
+    pub fn stream(
+        lba: u64,
+        block_size: u32,
+        max_request: u32,
+        len: usize,
+        data: Blocks<'d>,
+    ) -> Result<Self, Error> {
+        let job = Self::new(lba, block_size, max_request, len, data)?;
+        if job.ring == 0 || !job.ring.is_multiple_of(job.chunk as usize) {
+            return Err(Error::Unaligned(job.chunk));
+        }
+        Ok(job)
+    }
+
+    /// Request `key`'s byte range in the transfer.
     fn range(&self, key: u32) -> (usize, usize) {
         let start = key as usize * self.chunk as usize;
         (start, (start + self.chunk as usize).min(self.len))
+    }
+
+    /// Request `key`'s byte range in the buffer.
+    fn place(&self, key: u32) -> (usize, usize) {
+        let (start, end) = self.range(key);
+        let at = start % self.ring.max(1);
+        (at, at + (end - start))
     }
 }
 
@@ -512,7 +565,7 @@ impl Job for BlockJob<'_> {
     }
 
     fn data_in(&mut self, key: u32, offset: u32, bytes: &[u8]) {
-        let (start, end) = self.range(key);
+        let (start, end) = self.place(key);
         if let Blocks::Read(buf) = &mut self.data {
             let at = start + offset as usize;
             if let Some(dst) = buf.get_mut(at..(at + bytes.len()).min(end)) {
@@ -522,8 +575,18 @@ impl Job for BlockJob<'_> {
         }
     }
 
+    fn data_in_buffer(&mut self, key: u32, offset: u32, len: u32) -> Option<&mut [u8]> {
+        let (start, end) = self.place(key);
+        let at = start.checked_add(offset as usize)?;
+        let stop = at.saturating_add(len as usize).min(end);
+        match &mut self.data {
+            Blocks::Read(buf) => buf.get_mut(at..stop),
+            Blocks::Write(_) => None,
+        }
+    }
+
     fn data_out(&mut self, key: u32, offset: u32, out: &mut [u8]) {
-        let (start, end) = self.range(key);
+        let (start, end) = self.place(key);
         let at = start + offset as usize;
         match &self.data {
             Blocks::Write(data) => match data.get(at..(at + out.len()).min(end)) {

@@ -23,14 +23,14 @@ mod job;
 pub use info::{Capacity, Inquiry};
 
 use crate::error::{ConnectionFailure, Error, LoginError};
-use crate::pdu::TmfResponse;
+use crate::pdu::{BHS_LEN, TmfResponse};
 use crate::scsi::{ReadCapacity10, ReadCapacity16, ReportLuns, cdb};
 use crate::session::{DataSink, DataSource, Event, Session, SessionConfig, lun_field};
 use crate::time::Instant;
 use crate::transport::{Connector, Transport};
 use core::net::SocketAddr;
 use core::time::Duration;
-use job::{BlockJob, BufferJob, Job};
+use job::{BlockJob, Blocks, BufferJob, Job};
 pub use job::{CommandStatus, DataBuffer};
 
 /// How the client connects, retries and splits transfers.
@@ -100,6 +100,9 @@ pub struct Buffers<'b> {
     pub tx: &'b mut [u8],
 }
 
+/// Header digest, padding and data digest a PDU adds beyond its BHS and data, rounded up.
+const GATHER_SLACK: usize = 16;
+
 /// Smallest transmit buffer: a login PDU with 2 KiB of text.
 const MIN_TX: usize = 2048 + 64;
 
@@ -112,6 +115,8 @@ pub struct Client<'a, 'b, C: Connector> {
     /// The portal to (re)connect to: updated by permanent redirects.
     home: SocketAddr,
     rx: &'b mut [u8],
+    /// Received bytes not yet consumed by the session: `rx[rx_start..rx_len]`.
+    rx_start: usize,
     rx_len: usize,
     tx: &'b mut [u8],
     tx_pos: usize,
@@ -154,6 +159,7 @@ impl<'a, 'b, C: Connector> Client<'a, 'b, C> {
             config: *config,
             home: config.portal,
             rx: buffers.rx,
+            rx_start: 0,
             rx_len: 0,
             tx: buffers.tx,
             tx_pos: 0,
@@ -169,6 +175,12 @@ impl<'a, 'b, C: Connector> Client<'a, 'b, C> {
     #[must_use]
     pub fn session(&self) -> &Session<'a> {
         &self.session
+    }
+
+    /// Changes the largest READ/WRITE request ([`ClientConfig::max_request_bytes`]) for the
+    /// following reads and writes; a benchmark issues commands of exactly its block size.
+    pub fn set_max_request_bytes(&mut self, bytes: u32) {
+        self.config.max_request_bytes = bytes.max(1);
     }
 
     /// The portal the client connects to (changed by a permanent redirect).
@@ -339,6 +351,43 @@ impl<'a, 'b, C: Connector> Client<'a, 'b, C> {
         let bs = self.require_block_size()?;
         let mut job = BlockJob::write(lba, bs, self.config.max_request_bytes, data)?;
         self.run(&mut job, progress)
+    }
+
+    /// Reads `blocks` blocks from `lba` on and keeps only the last of them: requests of
+    /// [`ClientConfig::max_request_bytes`] stream through `scratch` round robin, so the queue
+    /// stays full over a range of any size with a buffer of `queue_depth` requests (for
+    /// measuring a target, or warming its cache). `scratch` must be a whole number of
+    /// requests long.
+    ///
+    /// ```no_run
+    /// # fn demo<C: initiator::transport::Connector>(client: &mut initiator::driver::Client<'_, '_, C>) -> Result<(), initiator::error::Error> {
+    /// client.set_max_request_bytes(1 << 20);
+    /// let mut scratch = vec![0u8; 8 << 20]; // 8 requests in flight
+    /// client.read_streaming(0, 1 << 21, &mut scratch)?; // 1 GiB of 512-byte blocks
+    /// # Ok(()) }
+    /// ```
+    pub fn read_streaming(
+        &mut self,
+        lba: u64,
+        blocks: u64,
+        scratch: &mut [u8],
+    ) -> Result<(), Error> {
+        let bs = self.require_block_size()?;
+        let len = stream_len(blocks, bs)?;
+        let max = self.config.max_request_bytes;
+        let mut job = BlockJob::stream(lba, bs, max, len, Blocks::Read(scratch))?;
+        self.run(&mut job, &mut |_| {})
+    }
+
+    /// Writes `blocks` blocks from `lba` on, repeating `pattern` (a whole number of requests
+    /// of [`ClientConfig::max_request_bytes`]): the write counterpart of
+    /// [`Client::read_streaming`], e.g. to fill a LUN with zeros.
+    pub fn write_streaming(&mut self, lba: u64, blocks: u64, pattern: &[u8]) -> Result<(), Error> {
+        let bs = self.require_block_size()?;
+        let len = stream_len(blocks, bs)?;
+        let max = self.config.max_request_bytes;
+        let mut job = BlockJob::stream(lba, bs, max, len, Blocks::Write(pattern))?;
+        self.run(&mut job, &mut |_| {})
     }
 
     /// Services the connection with no command running until `until`: answers the target's
@@ -524,6 +573,7 @@ impl<'a, 'b, C: Connector> Client<'a, 'b, C> {
 
     fn disconnect(&mut self) {
         self.transport = None;
+        self.rx_start = 0;
         self.rx_len = 0;
         self.tx_pos = 0;
         self.tx_len = 0;
@@ -536,24 +586,34 @@ impl<'a, 'b, C: Connector> Client<'a, 'b, C> {
         let Some(transport) = self.transport.as_mut() else {
             return;
         };
+        // Whether the caller may have something to do (input taken, a timer fired): then return
+        // rather than block. Sending alone is not: what it makes happen arrives as input.
         let mut progress = false;
         let mut failed = false;
-        // Send.
+        // Send. PDUs are gathered in `tx` while another whole one fits (a target's small
+        // MaxRecvDataSegmentLength means many Data-Out PDUs per burst) and leave in one call.
+        let gather_room = self.session.negotiated().max_send_data_segment_length as usize
+            + BHS_LEN
+            + GATHER_SLACK;
         loop {
             if self.tx_pos == self.tx_len {
                 self.tx_pos = 0;
                 self.tx_len = 0;
-                match self.session.poll_transmit(now, self.tx, io) {
-                    Some(n) => self.tx_len = n,
-                    None => break,
+                while let Some(room) = self.tx.get_mut(self.tx_len..)
+                    && (self.tx_len == 0 || room.len() >= gather_room)
+                {
+                    match self.session.poll_transmit(now, room, io) {
+                        Some(n) => self.tx_len += n,
+                        None => break,
+                    }
+                }
+                if self.tx_len == 0 {
+                    break;
                 }
             }
             match transport.send(&self.tx[self.tx_pos..self.tx_len]) {
                 Ok(0) => break,
-                Ok(n) => {
-                    self.tx_pos += n;
-                    progress = true;
-                }
+                Ok(n) => self.tx_pos += n,
                 Err(_) => {
                     failed = true;
                     break;
@@ -562,7 +622,46 @@ impl<'a, 'b, C: Connector> Client<'a, 'b, C> {
         }
         // Receive.
         while !failed {
-            let Some(space) = self.rx.get_mut(self.rx_len..) else {
+            // Direct placement: the rest of a Data-In payload straight into the job's buffer.
+            // A sink without a buffer for it gets the bytes through `rx` and `write` instead.
+            if self.rx_start == self.rx_len
+                && let Some(p) = self.session.pending_data_in()
+                && let Some(dst) = io.buffer(p.tag, p.offset, p.len)
+                && let n = dst.len().min(p.len as usize)
+                && let Some(dst) = dst.get_mut(..n).filter(|d| !d.is_empty())
+            {
+                match transport.recv(dst) {
+                    Ok(0) => break,
+                    Ok(n) => {
+                        progress = true;
+                        if self.session.data_placed(now, &dst[..n]).is_err() {
+                            // The session already reported the failure.
+                            self.disconnect();
+                            return;
+                        }
+                        if self.session.events_pending() {
+                            // A completion: let the caller issue the next command first.
+                            break;
+                        }
+                        continue;
+                    }
+                    Err(_) => {
+                        failed = true;
+                        break;
+                    }
+                }
+            }
+            compact_rx(self.rx, &mut self.rx_start, &mut self.rx_len);
+            // While reads are in flight, take just the next header, so that a Data-In payload
+            // behind it can be placed directly rather than copied out of `rx`.
+            let buffered = self.rx_len - self.rx_start;
+            let header = BHS_LEN + self.session.negotiated().digests.header_len();
+            let end = if self.session.expects_data_in() && buffered < header {
+                self.rx_len + (header - buffered)
+            } else {
+                self.rx.len()
+            };
+            let Some(space) = self.rx.get_mut(self.rx_len..end.min(self.rx.len())) else {
                 break;
             };
             if space.is_empty() {
@@ -574,10 +673,13 @@ impl<'a, 'b, C: Connector> Client<'a, 'b, C> {
                 Ok(n) => {
                     self.rx_len += n;
                     progress = true;
-                    match self.session.handle_input(now, &self.rx[..self.rx_len], io) {
+                    let pending = &self.rx[self.rx_start..self.rx_len];
+                    match self.session.handle_input(now, pending, io) {
                         Ok(used) => {
-                            self.rx.copy_within(used..self.rx_len, 0);
-                            self.rx_len -= used;
+                            self.rx_start += used;
+                            if self.session.events_pending() {
+                                break;
+                            }
                         }
                         Err(_) => {
                             // The session already reported the failure.
@@ -632,6 +734,28 @@ impl<'a, 'b, C: Connector> Client<'a, 'b, C> {
     fn run<J: Job>(&mut self, job: &mut J, progress: &mut dyn FnMut(u64)) -> Result<(), Error> {
         job::run(self, job, progress)
     }
+}
+
+/// Makes room at the end of `rx`: unconsumed bytes `rx[*start..*len]` (a partial PDU) move to
+/// the front only when less than half the buffer is left behind them, so the copy is rare and
+/// short.
+fn compact_rx(rx: &mut [u8], start: &mut usize, len: &mut usize) {
+    if *start == *len {
+        *start = 0;
+        *len = 0;
+    } else if rx.len() - *len < rx.len() / 2 {
+        rx.copy_within(*start..*len, 0);
+        *len -= *start;
+        *start = 0;
+    }
+}
+
+/// Bytes of `blocks` blocks of `block_size`, if they fit the address space.
+fn stream_len(blocks: u64, block_size: u32) -> Result<usize, Error> {
+    blocks
+        .checked_mul(u64::from(block_size))
+        .and_then(|n| usize::try_from(n).ok())
+        .ok_or(Error::Unaligned(block_size))
 }
 
 /// Whether a failed login attempt is worth retrying.

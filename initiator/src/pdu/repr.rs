@@ -302,21 +302,8 @@ impl<'a> Repr<'a> {
                 data,
             }),
             Opcode::DataIn => Repr::DataIn(DataIn {
-                final_bit: bit(flags, FINAL_BIT),
-                ack: bit(flags, 0x40),
-                overflow: bit(flags, 0x04),
-                underflow: bit(flags, 0x02),
-                status: bit(flags, 0x01).then(|| ScsiStatus::from(b.byte3())),
-                lun: b.lun(),
-                itt: b.itt(),
-                ttt: b.ttt(),
-                stat_sn: sn24,
-                exp_cmd_sn: sn28,
-                max_cmd_sn: sn32,
-                data_sn: b.sn_36(),
-                buffer_offset: b.word_40(),
-                residual: b.word_44(),
                 data,
+                ..DataIn::from_bhs(b)
             }),
             Opcode::LogoutResponse => Repr::LogoutResponse(LogoutResponse {
                 response: b.byte2().into(),
@@ -738,4 +725,48 @@ fn parse_command_ahs(area: &[u8]) -> Result<(&[u8], Option<u32>), ParseError> {
         }
     }
     Ok((ext, bidi))
+}
+
+impl DataIn<'static> {
+    /// The fields of a Data-In header (opcode 0x25), with an empty `data`: for a receiver that
+    /// takes the data segment (`bhs.data_segment_len()` bytes) as it arrives rather than whole.
+    ///
+    /// ```
+    /// use initiator::pdu::{Bhs, DataIn};
+    /// let mut h = [0u8; 48];
+    /// h[0] = 0x25;
+    /// h[7] = 8; // DataSegmentLength
+    /// h[40..44].copy_from_slice(&512u32.to_be_bytes()); // Buffer Offset
+    /// let d = DataIn::parse_header(&Bhs::new_checked(&h[..]).unwrap()).unwrap();
+    /// assert_eq!((d.buffer_offset, d.status, d.data.len()), (512, None, 0));
+    /// ```
+    pub fn parse_header<T: AsRef<[u8]>>(bhs: &Bhs<T>) -> Result<DataIn<'static>, ParseError> {
+        bhs.check_len().map_err(|_| ParseError::Truncated)?;
+        match bhs.opcode() {
+            Opcode::DataIn => Ok(DataIn::from_bhs(bhs)),
+            other => Err(ParseError::UnknownOpcode(other.into())),
+        }
+    }
+
+    /// The header fields; the caller has checked the length and the opcode.
+    fn from_bhs<T: AsRef<[u8]>>(b: &Bhs<T>) -> DataIn<'static> {
+        let flags = b.flags();
+        DataIn {
+            final_bit: bit(flags, FINAL_BIT),
+            ack: bit(flags, 0x40),
+            overflow: bit(flags, 0x04),
+            underflow: bit(flags, 0x02),
+            status: bit(flags, 0x01).then(|| ScsiStatus::from(b.byte3())),
+            lun: b.lun(),
+            itt: b.itt(),
+            ttt: b.ttt(),
+            stat_sn: SeqNum(b.sn_24()),
+            exp_cmd_sn: SeqNum(b.sn_28()),
+            max_cmd_sn: SeqNum(b.sn_32()),
+            data_sn: b.sn_36(),
+            buffer_offset: b.word_40(),
+            residual: b.word_44(),
+            data: &[],
+        }
+    }
 }

@@ -33,9 +33,11 @@
 //! in the caller's buffer.
 
 pub mod config;
+mod data_in;
 mod task;
 
 pub use config::{Chap, ChapDigest, MutualChap, Negotiated, Params, SessionConfig};
+pub use data_in::DataInPlacement;
 pub use task::{MAX_CDB, MAX_R2TS, MAX_TASKS};
 
 use crate::digest::Digests;
@@ -113,6 +115,16 @@ pub const fn lun_field(lun: u16) -> u64 {
 pub trait DataSink {
     /// Stores `bytes` at `offset` of task `tag`'s read buffer.
     fn write(&mut self, tag: TaskTag, offset: u32, bytes: &[u8]);
+
+    /// Lends task `tag`'s read buffer from `offset` on (at most `len` bytes) so that a driver
+    /// can receive a Data-In payload straight into it (direct placement, see
+    /// [`Session::pending_data_in`]). `None`, the default, has the bytes handed to
+    /// [`DataSink::write`] instead. The range was checked as for `write`; its bytes are
+    /// unverified until the PDU's DataDigest has been checked.
+    fn buffer(&mut self, tag: TaskTag, offset: u32, len: u32) -> Option<&mut [u8]> {
+        let _ = (tag, offset, len);
+        None
+    }
 }
 
 /// Supplies Data-Out payloads straight into the transmit buffer.
@@ -279,6 +291,8 @@ pub struct Session<'a> {
     exp_stat_sn: SeqNum,
     next_itt: u32,
     tasks: TaskTable,
+    /// The Data-In whose payload is arriving.
+    data_in_flow: Option<data_in::DataInFlow>,
     tmf: Option<PendingTmf>,
     /// TTT and LUN of a NOP-In ping to answer.
     nop_reply: Option<(u32, u64)>,
@@ -323,6 +337,7 @@ impl<'a> Session<'a> {
             exp_stat_sn: SeqNum(0),
             next_itt: 1,
             tasks: TaskTable::new(),
+            data_in_flow: None,
             tmf: None,
             nop_reply: None,
             ping: None,
@@ -363,6 +378,7 @@ impl<'a> Session<'a> {
         self.exp_stat_sn = SeqNum(0);
         self.nop_reply = None;
         self.ping = None;
+        self.data_in_flow = None;
         self.logout_sent = false;
         self.text_len = 0;
         self.text_ready = false;
@@ -558,6 +574,12 @@ impl<'a> Session<'a> {
         self.fail(ConnectionFailure::Transport);
     }
 
+    /// Whether [`Session::poll_event`] has something to return.
+    #[must_use]
+    pub fn events_pending(&self) -> bool {
+        self.event_len > 0
+    }
+
     /// Returns the next event, if any.
     pub fn poll_event(&mut self) -> Option<Event> {
         if self.event_len == 0 {
@@ -650,6 +672,7 @@ impl<'a> Session<'a> {
         }
         self.phase = Phase::Idle;
         self.login = None;
+        self.data_in_flow = None;
         self.push_event(Event::ConnectionFailed(why));
     }
 

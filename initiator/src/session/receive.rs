@@ -2,12 +2,17 @@
 
 use super::*;
 use crate::pdu::{
-    AsyncMessage, LoginResponse, NopIn, ScsiResponse, TaskMgmtResponse, TextResponse,
+    AsyncMessage, BHS_LEN, Bhs, LoginResponse, NopIn, ScsiResponse, TaskMgmtResponse, TextResponse,
 };
 
+/// The Data-In opcode (RFC 7143 §11.7), recognised from the first header byte.
+const DATA_IN: u8 = 0x25;
+
 impl Session<'_> {
-    /// Consumes whole PDUs from the front of `bytes` and returns how many bytes were used; keep
-    /// the rest and call again with more appended. Data-In payloads go to `sink` in place.
+    /// Consumes PDUs from the front of `bytes` and returns how many bytes were used; keep the
+    /// rest and call again with more appended. Other PDUs are taken whole; a Data-In is taken
+    /// as it arrives: its header once complete and checked, then its payload, which goes to
+    /// `sink` in place, piece by piece (see [`Session::pending_data_in`]).
     ///
     /// An error means the connection is dead (also reported as [`Event::ConnectionFailed`]);
     /// open a new one and call [`Session::start_login`].
@@ -22,7 +27,30 @@ impl Session<'_> {
             if matches!(self.phase, Phase::Idle | Phase::LoggedOut) {
                 break;
             }
+            if self.data_in_flow.is_some() {
+                match self.continue_data_in(rest, sink) {
+                    Ok((n, done)) => {
+                        used += n;
+                        if done {
+                            continue;
+                        }
+                        break;
+                    }
+                    Err(e) => return Err(self.fail_with(e)),
+                }
+            }
             let digests = self.digests();
+            if self.phase != Phase::Login && rest.first().map(|b| b & 0x3f) == Some(DATA_IN) {
+                // Data-In: accept the header now, take the payload as it comes.
+                match self.data_in_header(now, rest, digests) {
+                    Ok(Some(n)) => {
+                        used += n;
+                        continue;
+                    }
+                    Ok(None) => break,
+                    Err(e) => return Err(self.fail_with(e)),
+                }
+            }
             let len = match frame_status(rest, digests, self.max_recv()) {
                 Ok(FrameStatus::Partial { .. }) => break,
                 Ok(FrameStatus::Complete { len }) => len,
@@ -47,24 +75,47 @@ impl Session<'_> {
                 // Any PDU proves the target alive.
                 self.ping = None;
             }
-            if let Err(e) = self.dispatch(now, repr, sink) {
+            if let Err(e) = self.dispatch(now, repr) {
                 return Err(self.fail_with(e));
             }
         }
         Ok(used)
     }
 
-    fn fail_with(&mut self, why: ConnectionFailure) -> ConnectionFailure {
+    /// Checks and accepts a Data-In header at the front of `rest`; returns its length, or
+    /// `None` while it is incomplete.
+    fn data_in_header(
+        &mut self,
+        now: Instant,
+        rest: &[u8],
+        digests: Digests,
+    ) -> Result<Option<usize>, ConnectionFailure> {
+        // Header digest and the DataSegmentLength limit, before anything else.
+        frame_status(rest, digests, self.max_recv()).map_err(frame_failure)?;
+        let Some(header) = rest.get(..BHS_LEN) else {
+            return Ok(None);
+        };
+        let bhs = Bhs::new_unchecked(header);
+        let header_len = BHS_LEN + bhs.total_ahs_len() + digests.header_len();
+        if rest.len() < header_len {
+            return Ok(None);
+        }
+        let d = DataIn::parse_header(&bhs)
+            .map_err(|_| ConnectionFailure::Protocol(ProtocolError::Malformed))?;
+        self.last_rx = now;
+        if let Some((_, true, _)) = self.ping {
+            self.ping = None;
+        }
+        self.start_data_in(&d, bhs.data_segment_len(), digests)?;
+        Ok(Some(header_len))
+    }
+
+    pub(super) fn fail_with(&mut self, why: ConnectionFailure) -> ConnectionFailure {
         self.fail(why);
         why
     }
 
-    fn dispatch(
-        &mut self,
-        now: Instant,
-        repr: Repr<'_>,
-        sink: &mut impl DataSink,
-    ) -> Result<(), ConnectionFailure> {
+    fn dispatch(&mut self, now: Instant, repr: Repr<'_>) -> Result<(), ConnectionFailure> {
         let unexpected =
             |op: Opcode| ConnectionFailure::Protocol(ProtocolError::UnexpectedPdu(op.into()));
         if self.phase == Phase::Login {
@@ -77,7 +128,6 @@ impl Session<'_> {
             };
         }
         match repr {
-            Repr::DataIn(d) => self.on_data_in(&d, sink),
             Repr::ScsiResponse(r) => self.on_scsi_response(&r),
             Repr::R2t(r) => self.on_r2t(&r),
             Repr::NopIn(n) => {
@@ -107,7 +157,13 @@ impl Session<'_> {
     }
 
     /// Applies StatSN / ExpCmdSN / MaxCmdSN from a target PDU (RFC 7143 §4.2.2.1).
-    fn update_sn(&mut self, stat_sn: SeqNum, exp_cmd_sn: SeqNum, max_cmd_sn: SeqNum, status: bool) {
+    pub(super) fn update_sn(
+        &mut self,
+        stat_sn: SeqNum,
+        exp_cmd_sn: SeqNum,
+        max_cmd_sn: SeqNum,
+        status: bool,
+    ) {
         if status && stat_sn.ge(self.exp_stat_sn) {
             self.exp_stat_sn = stat_sn.next();
         }
@@ -196,56 +252,6 @@ impl Session<'_> {
             }
             None => false,
         }
-    }
-
-    fn on_data_in(
-        &mut self,
-        d: &DataIn<'_>,
-        sink: &mut impl DataSink,
-    ) -> Result<(), ConnectionFailure> {
-        let proto = ConnectionFailure::Protocol;
-        if d.status.is_some() {
-            self.update_sn(d.stat_sn, d.exp_cmd_sn, d.max_cmd_sn, true);
-        } else {
-            self.update_sn(d.stat_sn, d.exp_cmd_sn, d.max_cmd_sn, false);
-        }
-        let task = self
-            .tasks
-            .get_mut(d.itt)
-            .ok_or(proto(ProtocolError::UnknownTask(d.itt)))?;
-        if task.read_len == 0 {
-            return Err(proto(ProtocolError::UnexpectedDataIn));
-        }
-        let len =
-            u32::try_from(d.data.len()).map_err(|_| proto(ProtocolError::DataInOutOfBounds))?;
-        let end = d
-            .buffer_offset
-            .checked_add(len)
-            .ok_or(proto(ProtocolError::DataInOutOfBounds))?;
-        if end > task.read_len {
-            return Err(proto(ProtocolError::DataInOutOfBounds));
-        }
-        // DataPDUInOrder=Yes and DataSequenceInOrder=Yes (always offered): offsets are contiguous,
-        // so a lost or repeated PDU is caught here instead of leaving a hole in the buffer.
-        if d.buffer_offset != task.data_in {
-            return Err(proto(ProtocolError::DataInOutOfOrder));
-        }
-        task.data_in = end;
-        if !d.data.is_empty() {
-            sink.write(TaskTag(d.itt), d.buffer_offset, d.data);
-        }
-        if let Some(status) = d.status {
-            let residual = residual(d.overflow, d.underflow, d.residual);
-            check_complete(task, status, residual)?;
-            self.tasks.remove(d.itt);
-            self.push_event(Event::TaskComplete(Completion::new(
-                TaskTag(d.itt),
-                ScsiResponseCode::CommandCompleted,
-                status,
-                residual,
-            )));
-        }
-        Ok(())
     }
 
     fn on_scsi_response(&mut self, r: &ScsiResponse<'_>) -> Result<(), ConnectionFailure> {
@@ -411,7 +417,7 @@ impl Session<'_> {
 }
 
 /// A read that ends GOOD must have received every byte the residual does not account for.
-fn check_complete(
+pub(super) fn check_complete(
     task: &Task,
     status: ScsiStatus,
     residual: Residual,
@@ -430,7 +436,7 @@ fn check_complete(
     }
 }
 
-fn residual(overflow: bool, underflow: bool, count: u32) -> Residual {
+pub(super) fn residual(overflow: bool, underflow: bool, count: u32) -> Residual {
     if overflow {
         Residual::Overflow(count)
     } else if underflow {

@@ -42,6 +42,8 @@ pub(crate) struct Task {
     pub r2ts: [Option<R2tBurst>; MAX_R2TS],
     /// Data-In bytes received on the current connection.
     pub data_in: u32,
+    /// DataSN of the next Data-In.
+    pub data_in_sn: u32,
 }
 
 impl Task {
@@ -63,6 +65,7 @@ impl Task {
             unsolicited_data_sn: 0,
             r2ts: [None; MAX_R2TS],
             data_in: 0,
+            data_in_sn: 0,
         }
     }
 
@@ -74,6 +77,7 @@ impl Task {
         self.unsolicited_data_sn = 0;
         self.r2ts = [None; MAX_R2TS];
         self.data_in = 0;
+        self.data_in_sn = 0;
     }
 
     pub fn outstanding_r2ts(&self) -> usize {

@@ -1,9 +1,9 @@
 //! Chain-loads the boot file from a file system on the SAN disk.
 
+use super::say::StatusText;
 use alloc::string::String;
 use alloc::vec::Vec;
 use uefi::boot::{self, LoadImageSource};
-use uefi::fs::FileSystem;
 use uefi::proto::device_path::DevicePath;
 use uefi::proto::device_path::build::{self, DevicePathBuilder};
 use uefi::proto::loaded_image::LoadedImage;
@@ -59,7 +59,7 @@ pub fn load(disk: &DevicePath, file: &str, args: Option<&str>) -> Result<Loaded,
         let Ok(sfs) = boot::open_protocol_exclusive::<SimpleFileSystem>(volume) else {
             continue;
         };
-        if let Ok(bytes) = FileSystem::new(sfs).read(name.as_ref()) {
+        if let Ok(bytes) = super::file::read(sfs, &name) {
             found = Some((volume, bytes));
             break;
         }
@@ -72,7 +72,7 @@ pub fn load(disk: &DevicePath, file: &str, args: Option<&str>) -> Result<Loaded,
     };
 
     let volume_path = boot::open_protocol_exclusive::<DevicePath>(volume)
-        .map_err(|e| alloc::format!("volume device path: {e}"))?
+        .map_err(|e| alloc::format!("volume device path: {}", StatusText(e.status())))?
         .to_boxed();
     let mut storage = Vec::new();
     let mut builder = DevicePathBuilder::with_vec(&mut storage);
@@ -91,14 +91,14 @@ pub fn load(disk: &DevicePath, file: &str, args: Option<&str>) -> Result<Loaded,
             file_path: Some(full_path),
         },
     )
-    .map_err(|e| alloc::format!("LoadImage {file}: {:?}", e.status()))?;
+    .map_err(|e| alloc::format!("LoadImage {file}: {}", StatusText(e.status())))?;
 
     if let Some(args) = args {
         let mut ucs2: Vec<u16> = args.encode_utf16().collect();
         ucs2.push(0);
         let ucs2 = ucs2.leak();
         let mut li = boot::open_protocol_exclusive::<LoadedImage>(image)
-            .map_err(|e| alloc::format!("child LoadedImage: {:?}", e.status()))?;
+            .map_err(|e| alloc::format!("child LoadedImage: {}", StatusText(e.status())))?;
         let size = u32::try_from(ucs2.len() * 2).map_err(|_| "boot-args too long")?;
         // SAFETY: the buffer is leaked, so it outlives the child image that reads it.
         unsafe { li.set_load_options(ucs2.as_ptr().cast(), size) };

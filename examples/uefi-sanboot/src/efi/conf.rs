@@ -3,7 +3,6 @@
 
 use alloc::string::String;
 use uefi::boot;
-use uefi::fs::FileSystem;
 use uefi::proto::loaded_image::LoadedImage;
 
 /// The configuration file's path on the application's own volume.
@@ -22,9 +21,8 @@ pub struct Sources {
 pub fn read() -> Result<Sources, String> {
     let file = match boot::get_image_file_system(boot::image_handle()) {
         Ok(sfs) => {
-            let mut fs = FileSystem::new(sfs);
             let path = uefi::CString16::try_from(CONF_PATH).map_err(|_| "bad path")?;
-            match fs.read(path.as_ref()) {
+            match super::file::read(sfs, &path) {
                 Ok(bytes) => Some(
                     String::from_utf8(bytes)
                         .map_err(|_| alloc::format!("{CONF_PATH} is not UTF-8"))?,

@@ -8,6 +8,7 @@ mod acpi;
 mod blockio;
 mod chainload;
 mod conf;
+mod file;
 #[cfg(feature = "iscsi")]
 mod iscsi;
 mod net;
@@ -21,8 +22,8 @@ use sanboot::block::{BlockDevice, RamDisk};
 use sanboot::config::{Config, IbftNics};
 use sanboot::ibft_table;
 use sanboot::naming;
+use say::StatusText;
 use uefi::boot;
-use uefi::fs::FileSystem;
 use uefi::proto::device_path::DevicePath;
 use uefi::proto::device_path::build::{self, DevicePathBuilder};
 use uefi::proto::device_path::messaging::{IscsiLoginOptions, IscsiProtocol};
@@ -207,8 +208,12 @@ fn stages() -> Result<Status, Failure> {
 
     // blockio
     let disk_path = disk_device_path(&san_port.path, &root).or_else(|e| fail("blockio", e))?;
-    let disk = blockio::install(backend, disk_path)
-        .or_else(|e| fail("blockio", alloc::format!("install: {:?}", e.status())))?;
+    let disk = blockio::install(backend, disk_path).or_else(|e| {
+        fail(
+            "blockio",
+            alloc::format!("install: {}", StatusText(e.status())),
+        )
+    })?;
     let volumes = chainload::volumes_on(disk.path).len();
     say::stage(
         "blockio",
@@ -227,8 +232,12 @@ fn stages() -> Result<Status, Failure> {
     )
     .or_else(|e| fail("ibft", alloc::format!("build: {e}")))?;
     let table = &table[..built.len];
-    let installed = acpi::install(table)
-        .or_else(|e| fail("ibft", alloc::format!("InstallAcpiTable: {:?}", e.status())))?;
+    let installed = acpi::install(table).or_else(|e| {
+        fail(
+            "ibft",
+            alloc::format!("InstallAcpiTable: {}", StatusText(e.status())),
+        )
+    })?;
     say::stage(
         "ibft",
         format_args!(
@@ -242,9 +251,6 @@ fn stages() -> Result<Status, Failure> {
             say::stage("ibft", format_args!("{line}"));
         }
     }
-    ibft::lint(table, &mut |finding| {
-        say::stage("ibft", format_args!("lint {finding}"));
-    });
 
     // boot
     let loaded = match chainload::load(disk.path, cfg.boot_file, cfg.boot_args) {
@@ -268,7 +274,7 @@ fn stages() -> Result<Status, Failure> {
     let status = chainload::start(&loaded);
     say::stage(
         "boot",
-        format_args!("{} returned {status:?}", cfg.boot_file),
+        format_args!("{} returned {}", cfg.boot_file, say::StatusText(status)),
     );
     cleanup(&cfg, &disk, installed);
     Ok(status)
@@ -370,7 +376,7 @@ fn attach_san(
 ) -> Result<(usize, usize, iscsi::Attached), Failure> {
     let mut candidates = up;
     // The preferred port first; without `nic`, the rest in order after it.
-    candidates.sort_by_key(|(i, _)| (*i != san, *i));
+    sanboot::small_sort::sort_by_key(&mut candidates, |(i, _)| (*i != san, *i));
     if chosen.is_some() {
         // Only the configured port may carry the session; stop the others.
         let (keep, others): (Vec<_>, Vec<_>) = candidates.into_iter().partition(|(i, _)| *i == san);
@@ -510,11 +516,9 @@ fn cleanup(cfg: &Config<'_>, disk: &blockio::InstalledDisk, table: acpi::Install
 /// Reads a file from the volume this application was loaded from.
 fn read_own_file(path: &str) -> Result<Vec<u8>, String> {
     let sfs = boot::get_image_file_system(boot::image_handle())
-        .map_err(|e| alloc::format!("own volume: {:?}", e.status()))?;
+        .map_err(|e| alloc::format!("own volume: {}", StatusText(e.status())))?;
     let name = CString16::try_from(path).map_err(|_| alloc::format!("bad path {path}"))?;
-    FileSystem::new(sfs)
-        .read(name.as_ref())
-        .map_err(|e| alloc::format!("read {path}: {e}"))
+    file::read(sfs, &name).map_err(|e| alloc::format!("read {path}: {}", StatusText(e.status())))
 }
 
 /// The disk's device path: the SAN port's path followed by a Messaging/iSCSI node, as EDK2's
@@ -585,4 +589,19 @@ fn smbios_uuid() -> Option<[u8; 16]> {
     // SAFETY: the entry point says the structure table spans `len` bytes at `table`.
     let table = unsafe { core::slice::from_raw_parts(table as *const u8, len) };
     sanboot::smbios::system_uuid(table)
+}
+
+/// The panic handler's body (see `main.rs`): one fixed line, ten seconds to read it, then the
+/// machine powers off, as `uefi`'s own handler does. The panic message is not formatted, so
+/// the formatting paths of every panic site (and their messages) stay out of the image.
+/// Returning to the boot manager instead is not safe: the Block I/O protocol this image may
+/// have installed would point into unloaded code.
+pub fn halt_on_panic() -> ! {
+    uefi::system::with_stdout(|out| {
+        let _ = out.output_string(uefi::cstr16!(
+            "sanboot: FAILED at panic: internal error\r\n"
+        ));
+    });
+    boot::stall(core::time::Duration::from_secs(10));
+    uefi::runtime::reset(uefi::runtime::ResetType::SHUTDOWN, Status::ABORTED, None)
 }

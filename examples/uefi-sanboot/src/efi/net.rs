@@ -1,6 +1,7 @@
 //! The `net` stage: brings ports up with DHCP over smoltcp on SNP (`netstack-adapter`), so each
 //! port's iBFT NIC record carries the addresses that port actually got.
 
+use super::say::StatusText;
 use alloc::boxed::Box;
 use alloc::string::String;
 use alloc::vec;
@@ -31,14 +32,14 @@ pub struct UpPort {
 /// Takes the port's SNP from the firmware's network stack, and runs DHCP until `timeout`.
 pub fn bring_up(handle: Handle, seed: u64, timeout: Duration) -> Result<UpPort, String> {
     let settings = port_settings(handle, Addressing::Dhcp, seed)
-        .map_err(|e| alloc::format!("port identity: {:?}", e.status()))?;
+        .map_err(|e| alloc::format!("port identity: {}", StatusText(e.status())))?;
     let snp = boot::open_protocol_exclusive::<SimpleNetwork>(handle)
-        .map_err(|e| alloc::format!("open SNP: {:?}", e.status()))?;
+        .map_err(|e| alloc::format!("open SNP: {}", StatusText(e.status())))?;
     // The port lives until the OS takes over (the SAN port) or is shut down; its buffers are
     // leaked rather than tied to a stack frame.
     let buffers: &'static mut SnpBuffers = Box::leak(Box::new(SnpBuffers::new()));
     let device = SnpDevice::new(snp, buffers, false)
-        .map_err(|e| alloc::format!("SNP start: {:?}", e.status()))?;
+        .map_err(|e| alloc::format!("SNP start: {}", StatusText(e.status())))?;
     let storage: &'static mut PortStorage<'static> = Box::leak(Box::new(PortStorage::new()));
     let tcp = TcpBuffers {
         rx: vec![0u8; RX_BUFFER].leak(),
