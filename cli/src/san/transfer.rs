@@ -17,6 +17,17 @@ pub fn step_blocks(block_size: u32, queue_depth: u32) -> u64 {
     per_command.saturating_mul(u64::from(queue_depth.max(1)))
 }
 
+/// Least bytes per read step of a download: each step waits for its last command, so the
+/// queue drains once per step; several queues' worth per step keeps that rare. (Writes keep
+/// `step_blocks`: their step is also the granularity of "last LBA known written".)
+const MIN_READ_STEP_BYTES: u64 = 8 << 20;
+
+/// Blocks per read step of a download (at least `MIN_READ_STEP_BYTES`).
+fn read_step_blocks(block_size: u32, queue_depth: u32) -> u64 {
+    let min = MIN_READ_STEP_BYTES / u64::from(block_size.max(1));
+    step_blocks(block_size, queue_depth).max(min)
+}
+
 /// Checks that `lba .. lba + blocks` lies on the LUN.
 fn check_range(dev: &dyn BlockDevice, lba: u64, blocks: u64) -> Result<(), Failure> {
     let total = dev.info().blocks;
@@ -45,7 +56,7 @@ pub fn read_to_file(
         |e: std::io::Error| Failure::new(Cause::LocalIo, format!("{}: {e}", output.display()));
     let mut file = File::create(output).map_err(local)?;
     let bs = u64::from(info.block_size);
-    let step = step_blocks(info.block_size, queue_depth);
+    let step = read_step_blocks(info.block_size, queue_depth);
     let bar = transfer_bar(blocks * bs, "read");
     let mut buf = vec![0u8; usize::try_from(step * bs).unwrap_or(usize::MAX)];
     let mut done = 0u64;
@@ -211,11 +222,12 @@ pub fn bench(
     let info = dev.info().clone();
     let bs = u64::from(info.block_size);
     let io_blocks = (io_bytes / bs).max(1);
-    let depth = u64::from(queue_depth.max(1));
-    // Commands of exactly `io_bytes`, as the baselines issue them, each with its own part of
-    // a buffer of one queue's worth (as iscsi-perf has a buffer per task in flight).
+    // Commands of exactly `io_bytes`, as the baselines issue them. The data is dropped, as
+    // iscsi-perf drops it, so every command shares one command's worth of buffer: the copy
+    // target stays in cache as libiscsi's recycled PDU buffers do (a read into a large
+    // buffer, as `read` to a file does, pays for cache misses in the kernel's copy).
     dev.set_request_bytes(u32::try_from(io_blocks * bs).unwrap_or(u32::MAX));
-    let mut buf = vec![0u8; (io_blocks * bs * depth) as usize];
+    let mut buf = vec![0u8; (io_blocks * bs) as usize];
     // Each call drains the queue at its end: make calls long (BENCH_CALL_BYTES) so that it
     // stays full in between, and short enough to stop close to `duration`.
     let step = (BENCH_CALL_BYTES / bs).max(io_blocks).min(info.blocks);
