@@ -121,6 +121,10 @@ pub struct Client<'a, 'b, C: Connector> {
     tx: &'b mut [u8],
     tx_pos: usize,
     tx_len: usize,
+    /// No `recv` can find anything before the next `wait`: the last receive round found the
+    /// transport empty, or drained `rx` and left no command in flight. The next round then
+    /// waits at once instead of trying a `recv` that fails (a syscall per command saved).
+    rx_quiet: bool,
     block_size: Option<u32>,
     /// CHAP_A=7 has been dropped from the offer after a failed login (see
     /// [`Session::set_chap_algorithms`]).
@@ -164,6 +168,7 @@ impl<'a, 'b, C: Connector> Client<'a, 'b, C> {
             tx: buffers.tx,
             tx_pos: 0,
             tx_len: 0,
+            rx_quiet: false,
             block_size: None,
             chap_fallback: false,
         };
@@ -577,6 +582,7 @@ impl<'a, 'b, C: Connector> Client<'a, 'b, C> {
         self.rx_len = 0;
         self.tx_pos = 0;
         self.tx_len = 0;
+        self.rx_quiet = false;
     }
 
     /// One round of I/O: flush what can be sent, feed what arrived, fire timers, and block in
@@ -620,8 +626,10 @@ impl<'a, 'b, C: Connector> Client<'a, 'b, C> {
                 }
             }
         }
-        // Receive.
-        while !failed {
+        // Receive, unless nothing can have arrived since the last round: then `wait` below
+        // finds out (and returns at once if something unsolicited did arrive).
+        let quiet = core::mem::take(&mut self.rx_quiet);
+        while !failed && !quiet {
             // Direct placement: the rest of a Data-In payload straight into the job's buffer.
             // A sink without a buffer for it gets the bytes through `rx` and `write` instead.
             if self.rx_start == self.rx_len
@@ -631,7 +639,10 @@ impl<'a, 'b, C: Connector> Client<'a, 'b, C> {
                 && let Some(dst) = dst.get_mut(..n).filter(|d| !d.is_empty())
             {
                 match transport.recv(dst) {
-                    Ok(0) => break,
+                    Ok(0) => {
+                        self.rx_quiet = true;
+                        break;
+                    }
                     Ok(n) => {
                         progress = true;
                         if self.session.data_placed(now, &dst[..n]).is_err() {
@@ -641,6 +652,8 @@ impl<'a, 'b, C: Connector> Client<'a, 'b, C> {
                         }
                         if self.session.events_pending() {
                             // A completion: let the caller issue the next command first.
+                            self.rx_quiet =
+                                self.rx_start == self.rx_len && self.session.tasks_in_flight() == 0;
                             break;
                         }
                         continue;
@@ -669,7 +682,10 @@ impl<'a, 'b, C: Connector> Client<'a, 'b, C> {
                 break;
             }
             match transport.recv(space) {
-                Ok(0) => break,
+                Ok(0) => {
+                    self.rx_quiet = true;
+                    break;
+                }
                 Ok(n) => {
                     self.rx_len += n;
                     progress = true;
@@ -678,6 +694,8 @@ impl<'a, 'b, C: Connector> Client<'a, 'b, C> {
                         Ok(used) => {
                             self.rx_start += used;
                             if self.session.events_pending() {
+                                self.rx_quiet = self.rx_start == self.rx_len
+                                    && self.session.tasks_in_flight() == 0;
                                 break;
                             }
                         }
