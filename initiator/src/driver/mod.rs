@@ -122,8 +122,8 @@ pub struct Client<'a, 'b, C: Connector> {
     tx_pos: usize,
     tx_len: usize,
     /// No `recv` can find anything before the next `wait`: the last receive round found the
-    /// transport empty, or drained `rx` and left no command in flight. The next round then
-    /// waits at once instead of trying a `recv` that fails (a syscall per command saved).
+    /// transport empty (a short or empty read), or drained `rx` and left no command in flight.
+    /// The next round then waits at once instead of trying a `recv` that fails.
     rx_quiet: bool,
     block_size: Option<u32>,
     /// CHAP_A=7 has been dropped from the offer after a failed login (see
@@ -643,17 +643,22 @@ impl<'a, 'b, C: Connector> Client<'a, 'b, C> {
                         self.rx_quiet = true;
                         break;
                     }
-                    Ok(n) => {
+                    Ok(got) => {
                         progress = true;
-                        if self.session.data_placed(now, &dst[..n]).is_err() {
+                        if self.session.data_placed(now, &dst[..got]).is_err() {
                             // The session already reported the failure.
                             self.disconnect();
                             return;
                         }
+                        // A short read drained the transport: wait rather than try again.
+                        let drained = got < n;
                         if self.session.events_pending() {
                             // A completion: let the caller issue the next command first.
-                            self.rx_quiet =
-                                self.rx_start == self.rx_len && self.session.tasks_in_flight() == 0;
+                            self.rx_quiet = drained || self.nothing_expected();
+                            break;
+                        }
+                        if drained {
+                            self.rx_quiet = true;
                             break;
                         }
                         continue;
@@ -681,6 +686,7 @@ impl<'a, 'b, C: Connector> Client<'a, 'b, C> {
                 // A PDU larger than the buffer would have been refused by framing already.
                 break;
             }
+            let asked = space.len();
             match transport.recv(space) {
                 Ok(0) => {
                     self.rx_quiet = true;
@@ -689,13 +695,17 @@ impl<'a, 'b, C: Connector> Client<'a, 'b, C> {
                 Ok(n) => {
                     self.rx_len += n;
                     progress = true;
+                    let drained = n < asked;
                     let pending = &self.rx[self.rx_start..self.rx_len];
                     match self.session.handle_input(now, pending, io) {
                         Ok(used) => {
                             self.rx_start += used;
                             if self.session.events_pending() {
-                                self.rx_quiet = self.rx_start == self.rx_len
-                                    && self.session.tasks_in_flight() == 0;
+                                self.rx_quiet = drained || self.nothing_expected();
+                                break;
+                            }
+                            if drained {
+                                self.rx_quiet = true;
                                 break;
                             }
                         }
@@ -729,11 +739,17 @@ impl<'a, 'b, C: Connector> Client<'a, 'b, C> {
             let Some(transport) = self.transport.as_mut() else {
                 return;
             };
+            self.rx_quiet = false;
             if transport.wait(want_send, wake).is_err() {
                 self.session.connection_lost();
                 self.disconnect();
             }
         }
+    }
+
+    /// Nothing is buffered and no command awaits an answer: only an unsolicited PDU can come.
+    fn nothing_expected(&self) -> bool {
+        self.rx_start == self.rx_len && self.session.tasks_in_flight() == 0
     }
 
     /// Re-establishes the session after a connection failure; unfinished tasks are re-issued
