@@ -155,7 +155,7 @@ pub enum BuildError {
     #[error("compat mode allows at most 2 NICs and 2 targets")]
     CompatLimit,
     /// Two NICs share a MAC address.
-    #[error("two NICs share the MAC address {0:02x?}")]
+    #[error("two NICs share the MAC address {}", crate::display::HexBytes(.0))]
     DuplicateMac([u8; 6]),
     /// Two NICs share a PCI address.
     #[error("two NICs share a PCI address")]

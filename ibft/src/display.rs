@@ -67,11 +67,27 @@ impl fmt::Display for Secret<'_> {
 }
 
 fn mac(f: &mut fmt::Formatter<'_>, m: [u8; 6]) -> fmt::Result {
-    write!(
-        f,
-        "{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}",
-        m[0], m[1], m[2], m[3], m[4], m[5]
-    )
+    fmt::Display::fmt(&HexBytes(&m), f)
+}
+
+/// Bytes as lower-case hex pairs joined by `:` (`52:54:00:12:34:56`), for MAC addresses and
+/// signatures in messages. Written by hand: `{:02x?}` on an array pulls in `Debug` list
+/// formatting, about 1 KB in a firmware image.
+pub(crate) struct HexBytes<'a>(pub(crate) &'a [u8]);
+
+impl fmt::Display for HexBytes<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        const DIGITS: &[u8; 16] = b"0123456789abcdef";
+        for (i, &b) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str(":")?;
+            }
+            let pair = [DIGITS[usize::from(b >> 4)], DIGITS[usize::from(b & 0xf)]];
+            // Both bytes are ASCII digits, so the pair is valid UTF-8.
+            f.write_str(core::str::from_utf8(&pair).unwrap_or("??"))?;
+        }
+        Ok(())
+    }
 }
 
 impl fmt::Display for Table<'_> {

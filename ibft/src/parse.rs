@@ -118,7 +118,7 @@ pub enum Problem {
         have: usize,
     },
     /// Unknown signature.
-    #[error("signature {0:02x?} is not iBFT, IBFT or BIFT")]
+    #[error("signature {} is not iBFT, IBFT or BIFT", crate::display::HexBytes(.0))]
     Signature([u8; 4]),
     /// Revision other than 1.
     #[error("revision {0}, expected 1")]

@@ -36,6 +36,10 @@ fn rejects_duplicate_mac_and_pci() {
         b.add_nic(same_mac),
         Err(BuildError::DuplicateMac(nic(0).mac))
     );
+    assert_eq!(
+        BuildError::DuplicateMac(nic(0).mac).to_string(),
+        "two NICs share the MAC address 52:54:00:12:34:00"
+    );
     let mut same_pci = nic(1);
     same_pci.pci = nic(0).pci;
     assert_eq!(b.add_nic(same_pci), Err(BuildError::DuplicatePci));

@@ -305,3 +305,18 @@ fn dump_shows_the_lkml_table() {
     let broken = Table::decode(FWTS2, &mut |_| {}).unwrap().to_string();
     assert!(broken.contains("nic0"));
 }
+
+#[test]
+fn a_foreign_signature_is_named_in_hex() {
+    let mut bytes = LKML.to_vec();
+    bytes[..4].copy_from_slice(b"ACPI");
+    assert_eq!(
+        Table::parse(&bytes).unwrap_err().0,
+        Problem::Signature(*b"ACPI")
+    );
+    // "ACPI" is 41 43 50 49.
+    assert_eq!(
+        Problem::Signature(*b"ACPI").to_string(),
+        "signature 41:43:50:49 is not iBFT, IBFT or BIFT"
+    );
+}

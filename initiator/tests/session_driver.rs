@@ -757,3 +757,50 @@ fn execute_reports_the_status_as_it_came() {
         assert_eq!(back, data);
     });
 }
+
+#[test]
+fn new_then_login_is_connect_in_two_steps() {
+    let t = target(Faults::default());
+    let mut rx = vec![0u8; 80_000];
+    let mut tx = vec![0u8; 80_000];
+    let mut c = Client::new(
+        Net { target: t.clone() },
+        &config(),
+        Buffers {
+            rx: &mut rx,
+            tx: &mut tx,
+        },
+    );
+    assert!(t.borrow().connects.is_empty(), "new does not connect");
+    c.login().unwrap();
+    assert_eq!(c.read_capacity().unwrap().blocks(), (4 << 20) / 512);
+    assert_eq!(t.borrow().logins, 1);
+}
+
+#[test]
+fn login_checks_the_receive_buffer_against_the_largest_pdu() {
+    // Default MaxRecvDataSegmentLength 65536: BHS 48 + AHS up to 260 + header digest 4 +
+    // 65536 data + 3 padding + data digest 4 (RFC 7143 §11.2).
+    let cfg = config();
+    assert_eq!(cfg.session.max_pdu_len(), 48 + 260 + 4 + 65536 + 3 + 4);
+    let t = target(Faults::default());
+    let mut rx = vec![0u8; 65_854];
+    let mut tx = vec![0u8; 80_000];
+    let mut c = Client::new(
+        Net { target: t.clone() },
+        &cfg,
+        Buffers {
+            rx: &mut rx,
+            tx: &mut tx,
+        },
+    );
+    assert!(matches!(
+        c.login(),
+        Err(Error::BufferTooSmall { needed: 65_855 })
+    ));
+    assert!(t.borrow().connects.is_empty());
+    // A small MaxRecvDataSegmentLength still needs room for an 8192-byte login PDU.
+    let mut small = SessionConfig::new(INITIATOR, TARGET, ISID);
+    small.params.max_recv_data_segment_length = 512;
+    assert_eq!(small.max_pdu_len(), 48 + 260 + 4 + 8192 + 3 + 4);
+}

@@ -35,6 +35,7 @@
 #![cfg_attr(not(feature = "std"), no_std)]
 
 pub mod buffers;
+pub mod checksum;
 pub mod clock;
 pub mod config;
 pub mod dhcp;

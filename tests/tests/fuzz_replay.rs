@@ -10,6 +10,9 @@ mod addr_parse;
 #[path = "../../fuzz/entries/chap_value.rs"]
 #[allow(dead_code)]
 mod chap_value;
+#[path = "../../fuzz/entries/frame_checksums.rs"]
+#[allow(dead_code)]
+mod frame_checksums;
 #[path = "../../fuzz/entries/ibft_parse.rs"]
 #[allow(dead_code)]
 mod ibft_parse;
@@ -39,6 +42,7 @@ type Entry = fn(&[u8]);
 const TARGETS: &[(&str, Entry)] = &[
     ("addr_parse", addr_parse::run),
     ("chap_value", chap_value::run),
+    ("frame_checksums", frame_checksums::run),
     ("ibft_parse", ibft_parse::run),
     ("ibft_payload_check", ibft_payload_check::run),
     ("pdu_parse", pdu_parse::run),

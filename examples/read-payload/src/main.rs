@@ -65,6 +65,20 @@ mod efi {
     }
 }
 
+/// Prints the panic and powers off, so QEMU exits and the benchmark sees no done line. Not
+/// `uefi`'s `panic_handler` feature: features are unified across the packages of one build,
+/// and `uefi-sanboot` (built together with this payload) has its own handler.
+#[cfg(target_os = "uefi")]
+#[panic_handler]
+fn panic(info: &core::panic::PanicInfo<'_>) -> ! {
+    uefi::println!("{}panic: {info}", read_payload::FAIL_PREFIX);
+    uefi::runtime::reset(
+        uefi::runtime::ResetType::SHUTDOWN,
+        uefi::Status::ABORTED,
+        None,
+    )
+}
+
 #[cfg(target_os = "uefi")]
 #[uefi::entry]
 fn efi_main() -> uefi::Status {

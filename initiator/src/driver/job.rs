@@ -52,12 +52,12 @@ struct InFlight {
 }
 
 /// Routes the session's Data-In / Data-Out by task tag to the job's request keys.
-struct Router<'j, J> {
-    job: &'j mut J,
+struct Router<'j> {
+    job: &'j mut dyn Job,
     inflight: &'j [Option<InFlight>; MAX_TASKS],
 }
 
-impl<J> Router<'_, J> {
+impl Router<'_> {
     fn key(&self, tag: TaskTag) -> Option<u32> {
         self.inflight
             .iter()
@@ -67,7 +67,7 @@ impl<J> Router<'_, J> {
     }
 }
 
-impl<J: Job> DataSink for Router<'_, J> {
+impl DataSink for Router<'_> {
     fn write(&mut self, tag: TaskTag, offset: u32, bytes: &[u8]) {
         // Tasks of an earlier, abandoned operation have no key: their data is dropped.
         if let Some(key) = self.key(tag) {
@@ -81,7 +81,7 @@ impl<J: Job> DataSink for Router<'_, J> {
     }
 }
 
-impl<J: Job> DataSource for Router<'_, J> {
+impl DataSource for Router<'_> {
     fn read(&mut self, tag: TaskTag, offset: u32, buf: &mut [u8]) {
         match self.key(tag) {
             Some(key) => self.job.data_out(key, offset, buf),
@@ -90,10 +90,12 @@ impl<J: Job> DataSource for Router<'_, J> {
     }
 }
 
-/// Runs `job` to completion on `client`.
-pub(crate) fn run<C: Connector, J: Job>(
+/// Runs `job` to completion on `client`. The job is a trait object: one copy of this loop
+/// serves every kind of job (commands, block reads/writes, streams), which keeps firmware
+/// images small; the indirect calls are per request or per received chunk, not per byte.
+pub(crate) fn run<C: Connector>(
     client: &mut Client<'_, '_, C>,
-    job: &mut J,
+    job: &mut dyn Job,
     progress: &mut dyn FnMut(u64),
 ) -> Result<(), Error> {
     let mut inflight: [Option<InFlight>; MAX_TASKS] = [None; MAX_TASKS];

@@ -25,7 +25,7 @@ pub use info::{Capacity, Inquiry};
 use crate::error::{ConnectionFailure, Error, LoginError};
 use crate::pdu::{BHS_LEN, TmfResponse};
 use crate::scsi::{ReadCapacity10, ReadCapacity16, ReportLuns, cdb};
-use crate::session::{DataSink, DataSource, Event, Session, SessionConfig, lun_field};
+use crate::session::{DataSink, DataSource, Event, Session, SessionConfig, TaskTag, lun_field};
 use crate::time::Instant;
 use crate::transport::{Connector, Transport};
 use core::net::SocketAddr;
@@ -148,18 +148,20 @@ impl<'a, 'b, C: Connector> Client<'a, 'b, C> {
         config: &ClientConfig<'a>,
         buffers: Buffers<'b>,
     ) -> Result<Self, Error> {
-        let session = Session::new(config.session);
-        let needed = session.max_pdu_len();
-        if buffers.rx.len() < needed {
-            return Err(Error::BufferTooSmall { needed });
-        }
-        if buffers.tx.len() < MIN_TX {
-            return Err(Error::BufferTooSmall { needed: MIN_TX });
-        }
-        let mut client = Client {
+        let mut client = Self::new(connector, config, buffers);
+        client.login()?;
+        Ok(client)
+    }
+
+    /// A client that has not connected yet: [`Client::login`] connects and logs in.
+    /// [`Client::connect`] does both; this split lets firmware build the client (22 KiB of
+    /// session state) straight into a heap allocation, `Box::new(Client::new(…))`, instead
+    /// of moving it through its stack.
+    pub fn new(connector: C, config: &ClientConfig<'a>, buffers: Buffers<'b>) -> Self {
+        Client {
             connector,
             transport: None,
-            session,
+            session: Session::new(config.session),
             config: *config,
             home: config.portal,
             rx: buffers.rx,
@@ -171,9 +173,20 @@ impl<'a, 'b, C: Connector> Client<'a, 'b, C> {
             rx_quiet: false,
             block_size: None,
             chap_fallback: false,
-        };
-        client.establish()?;
-        Ok(client)
+        }
+    }
+
+    /// Checks the buffers against the session's needs, then connects to the portal, follows
+    /// redirects and logs in (retrying as [`ClientConfig`] says).
+    pub fn login(&mut self) -> Result<(), Error> {
+        let needed = self.session.max_pdu_len();
+        if self.rx.len() < needed {
+            return Err(Error::BufferTooSmall { needed });
+        }
+        if self.tx.len() < MIN_TX {
+            return Err(Error::BufferTooSmall { needed: MIN_TX });
+        }
+        self.establish()
     }
 
     /// The underlying session (negotiated values, TSIH, …).
@@ -587,7 +600,8 @@ impl<'a, 'b, C: Connector> Client<'a, 'b, C> {
 
     /// One round of I/O: flush what can be sent, feed what arrived, fire timers, and block in
     /// `Transport::wait` when nothing moved. Failures surface as session events.
-    fn pump_once<S: DataSink + DataSource>(&mut self, io: &mut S, deadline: Instant) {
+    fn pump_once(&mut self, io: &mut dyn DataIo, deadline: Instant) {
+        let io = &mut DynIo(io);
         let now = self.connector.now();
         let Some(transport) = self.transport.as_mut() else {
             return;
@@ -765,8 +779,35 @@ impl<'a, 'b, C: Connector> Client<'a, 'b, C> {
         })
     }
 
-    fn run<J: Job>(&mut self, job: &mut J, progress: &mut dyn FnMut(u64)) -> Result<(), Error> {
+    fn run(&mut self, job: &mut dyn Job, progress: &mut dyn FnMut(u64)) -> Result<(), Error> {
         job::run(self, job, progress)
+    }
+}
+
+/// The data side of one [`Client::pump_once`]: a job's buffers ([`job`]'s router) or
+/// [`NoData`](crate::session::NoData).
+trait DataIo: DataSink + DataSource {}
+
+impl<T: DataSink + DataSource> DataIo for T {}
+
+/// A [`DataIo`] trait object as one concrete type, so that the pump and the session's receive
+/// and transmit paths are compiled once rather than once per data type (firmware image size);
+/// the indirect calls happen per Data-In/Data-Out chunk, not per byte.
+struct DynIo<'a>(&'a mut dyn DataIo);
+
+impl DataSink for DynIo<'_> {
+    fn write(&mut self, tag: TaskTag, offset: u32, bytes: &[u8]) {
+        self.0.write(tag, offset, bytes);
+    }
+
+    fn buffer(&mut self, tag: TaskTag, offset: u32, len: u32) -> Option<&mut [u8]> {
+        self.0.buffer(tag, offset, len)
+    }
+}
+
+impl DataSource for DynIo<'_> {
+    fn read(&mut self, tag: TaskTag, offset: u32, buf: &mut [u8]) {
+        self.0.read(tag, offset, buf);
     }
 }
 

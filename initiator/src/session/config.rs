@@ -200,6 +200,18 @@ pub struct SessionConfig<'a> {
 }
 
 impl<'a> SessionConfig<'a> {
+    /// The largest PDU a session with this configuration receives, header, AHS, digests and
+    /// padding included: the receive buffer it needs. Equal to [`Session::max_pdu_len`]
+    /// (crate::session::Session::max_pdu_len), without building a 22 KiB `Session`.
+    #[must_use]
+    pub fn max_pdu_len(&self) -> usize {
+        let data = self
+            .params
+            .max_recv_data_segment_length
+            .max(super::LOGIN_MAX_DATA) as usize;
+        crate::pdu::BHS_LEN + crate::pdu::MAX_TOTAL_AHS_LEN + 4 + data + 3 + 4
+    }
+
     /// A normal session to `target_name` with defaults: no CHAP, queue depth 8, 5 s keepalive
     /// interval and timeout, 10 s login timeout.
     #[must_use]

@@ -441,12 +441,7 @@ impl<'a> Session<'a> {
     /// The largest receive buffer a caller needs: one whole PDU with our MaxRecvDataSegmentLength.
     #[must_use]
     pub fn max_pdu_len(&self) -> usize {
-        let data = self
-            .config
-            .params
-            .max_recv_data_segment_length
-            .max(LOGIN_MAX_DATA) as usize;
-        crate::pdu::BHS_LEN + crate::pdu::MAX_TOTAL_AHS_LEN + 4 + data + 3 + 4
+        self.config.max_pdu_len()
     }
 
     /// Queues a SCSI command. It goes out once the CmdSN window and queue depth allow.

@@ -2,6 +2,7 @@
 //! through [`LunIo`] so [`LunDisk`](sanboot::lun_disk::LunDisk) serves Block I/O from it.
 
 use super::net::SnpPort;
+use alloc::boxed::Box;
 use alloc::string::String;
 use alloc::vec;
 use core::net::SocketAddr;
@@ -19,7 +20,8 @@ const IDLE_BUDGET: Duration = Duration::from_millis(20);
 
 /// A logged-in session to one LUN.
 pub struct IscsiLun {
-    client: Client<'static, 'static, &'static SnpPort>,
+    /// Boxed: the session state is 22 KiB, too much to move through stack frames.
+    client: Box<Client<'static, 'static, &'static SnpPort>>,
     port: &'static SnpPort,
 }
 
@@ -59,6 +61,18 @@ pub struct Attached {
     pub geometry: String,
 }
 
+/// A boxed client, not connected yet. Its 22 KiB of session state pass through the stack
+/// once, in this function's own frame, which ends before the login's call chain starts (see
+/// docs/sanboot.md "Stack").
+#[inline(never)]
+fn new_client(
+    port: &'static SnpPort,
+    cfg: &ClientConfig<'static>,
+    buffers: Buffers<'static>,
+) -> Box<Client<'static, 'static, &'static SnpPort>> {
+    Box::new(Client::new(port, cfg, buffers))
+}
+
 /// A random-format ISID (RFC 7143 §11.12.5, type 10b) that is stable per port.
 fn isid(mac: [u8; 6]) -> [u8; 6] {
     [0x80, mac[2], mac[3], mac[4], mac[5], 0x01]
@@ -66,6 +80,10 @@ fn isid(mac: [u8; 6]) -> [u8; 6] {
 
 /// Logs in to the target of `root` through `port` and reads its capacity. `challenge` seeds
 /// the mutual-CHAP challenge (16 random bytes).
+///
+/// The client is built in this function's frame and returned boxed, so the kilobytes of
+/// session state are not copied through the callers' frames (see docs/sanboot.md "Stack").
+#[inline(never)]
 pub fn attach(
     port: &'static SnpPort,
     cfg: &Config<'static>,
@@ -89,12 +107,14 @@ pub fn attach(
     }
     let mut client_cfg = ClientConfig::new(SocketAddr::new(root.server, root.port), session);
     client_cfg.lun = u16::try_from(root.lun).map_err(|_| "LUN out of range")?;
-    let rx_len = initiator::session::Session::new(session).max_pdu_len();
+    let rx_len = session.max_pdu_len();
     let buffers = Buffers {
         rx: vec![0u8; rx_len].leak(),
         tx: vec![0u8; 64 * 1024 + 64].leak(),
     };
-    let mut client = Client::connect(port, &client_cfg, buffers)
+    let mut client = new_client(port, &client_cfg, buffers);
+    client
+        .login()
         .map_err(|e| alloc::format!("login to {}:{}: {e}", root.server, root.port))?;
     let capacity = client
         .read_capacity()

@@ -61,10 +61,15 @@ fn path_text(path: &DevicePath) -> String {
         .unwrap_or_else(|_| String::from("<no DevicePathToText>"))
 }
 
-fn bdf_text(bdf: Option<u16>) -> String {
-    match bdf {
-        Some(b) => alloc::format!("{:02x}:{:02x}.{}", b >> 8, (b >> 3) & 0x1f, b & 7),
-        None => String::from("?"),
+/// A PCI location `bus << 8 | device << 3 | function` as `bb:dd.f`, or `?`.
+struct Bdf(Option<u16>);
+
+impl core::fmt::Display for Bdf {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self.0 {
+            Some(b) => write!(f, "{:02x}:{:02x}.{}", b >> 8, (b >> 3) & 0x1f, b & 7),
+            None => f.write_str("?"),
+        }
     }
 }
 
@@ -111,7 +116,7 @@ fn stages() -> Result<Status, Failure> {
             format_args!(
                 "port{i} {} pci {} {}",
                 p.mac,
-                bdf_text(p.pci_bdf),
+                Bdf(p.pci_bdf),
                 path_text(&p.path)
             ),
         );
@@ -286,6 +291,7 @@ fn stages() -> Result<Status, Failure> {
 /// and every port's iBFT NIC value (ports without a lease keep only MAC and PCI).
 ///
 /// The ports that got leases stay up for the `disk` stage.
+#[inline(never)]
 fn bring_up_ports(
     cfg: &Config<'_>,
     ports: &[nic::Port],
@@ -315,14 +321,14 @@ fn bring_up_ports(
         match net::bring_up(ports[i].handle, seed ^ i as u64, DHCP_TIMEOUT) {
             Ok(port) => {
                 let n = &port.nic;
-                let address = n.address.map(|a| alloc::format!("{a}")).unwrap_or_default();
                 say::stage(
                     "net",
                     format_args!(
-                        "port{i} {} lease {address} gateway {} dhcp {}",
+                        "port{i} {} lease {} gateway {} dhcp {}",
                         ports[i].mac,
-                        opt_ip(n.gateway),
-                        opt_ip(n.dhcp_server)
+                        Opt(n.address),
+                        Opt(n.gateway),
+                        Opt(n.dhcp_server)
                     ),
                 );
                 if san.is_none() && n.address.is_some_and(|a| a.contains(root.server)) {
@@ -357,10 +363,11 @@ struct NetUp {
     /// Every port's iBFT NIC value.
     configs: Vec<ibft::NicConfig<'static>>,
     /// The ports with a lease, by index.
-    up: Vec<(usize, net::UpPort)>,
+    up: Vec<(usize, Box<net::UpPort>)>,
 }
 
 #[cfg(feature = "iscsi")]
+#[inline(never)]
 /// Logs in: to the primary target, then (if that fails) to the secondary one; each through the
 /// SAN port, or (when no `nic` was configured) through the first port with a lease that
 /// reaches it. The port that carries the session stays up for good; ports never tried are shut
@@ -371,7 +378,7 @@ fn attach_san(
     ports: &[nic::Port],
     san: usize,
     chosen: Option<usize>,
-    up: Vec<(usize, net::UpPort)>,
+    up: Vec<(usize, Box<net::UpPort>)>,
     initiator_name: &'static str,
 ) -> Result<(usize, usize, iscsi::Attached), Failure> {
     let mut candidates = up;
@@ -394,7 +401,7 @@ fn attach_san(
     // A session keeps using its port until the OS takes over, so a port is leaked (made
     // 'static) when first tried.
     let mut tried: Vec<(usize, &'static net::UpPort)> = Vec::new();
-    let mut untried: Vec<(usize, net::UpPort)> = candidates;
+    let mut untried: Vec<(usize, Box<net::UpPort>)> = candidates;
     untried.reverse();
     let mut last_cause = String::new();
     for (t, root) in cfg.root_paths().enumerate() {
@@ -405,7 +412,7 @@ fn attach_san(
             let (i, port) = if k < order.len() {
                 order[k]
             } else if let Some((i, port)) = untried.pop() {
-                let port: &'static net::UpPort = Box::leak(Box::new(port));
+                let port: &'static net::UpPort = Box::leak(port);
                 tried.push((i, port));
                 order.push((i, port));
                 (i, port)
@@ -480,8 +487,16 @@ fn random_challenge() -> [u8; 16] {
     out
 }
 
-fn opt_ip(ip: Option<core::net::IpAddr>) -> String {
-    ip.map_or_else(|| String::from("-"), |ip| alloc::format!("{ip}"))
+/// An optional value for a stage line: the value, or `-`.
+struct Opt<T>(Option<T>);
+
+impl<T: core::fmt::Display> core::fmt::Display for Opt<T> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match &self.0 {
+            Some(v) => v.fmt(f),
+            None => f.write_str("-"),
+        }
+    }
 }
 
 /// How long a port may take to get a DHCP lease.

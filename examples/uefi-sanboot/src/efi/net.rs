@@ -30,17 +30,22 @@ pub struct UpPort {
 }
 
 /// Takes the port's SNP from the firmware's network stack, and runs DHCP until `timeout`.
-pub fn bring_up(handle: Handle, seed: u64, timeout: Duration) -> Result<UpPort, String> {
+///
+/// The port is built in its own stack frame and returned boxed: the smoltcp interface and the
+/// device are kilobytes, and are not copied through the callers' frames (see docs/sanboot.md
+/// "Stack").
+#[inline(never)]
+pub fn bring_up(handle: Handle, seed: u64, timeout: Duration) -> Result<Box<UpPort>, String> {
     let settings = port_settings(handle, Addressing::Dhcp, seed)
         .map_err(|e| alloc::format!("port identity: {}", StatusText(e.status())))?;
     let snp = boot::open_protocol_exclusive::<SimpleNetwork>(handle)
         .map_err(|e| alloc::format!("open SNP: {}", StatusText(e.status())))?;
     // The port lives until the OS takes over (the SAN port) or is shut down; its buffers are
     // leaked rather than tied to a stack frame.
-    let buffers: &'static mut SnpBuffers = Box::leak(Box::new(SnpBuffers::new()));
+    let buffers: &'static mut SnpBuffers = Box::leak(new_snp_buffers());
     let device = SnpDevice::new(snp, buffers, false)
         .map_err(|e| alloc::format!("SNP start: {}", StatusText(e.status())))?;
-    let storage: &'static mut PortStorage<'static> = Box::leak(Box::new(PortStorage::new()));
+    let storage: &'static mut PortStorage<'static> = Box::leak(new_port_storage());
     let tcp = TcpBuffers {
         rx: vec![0u8; RX_BUFFER].leak(),
         tx: vec![0u8; TX_BUFFER].leak(),
@@ -54,14 +59,27 @@ pub fn bring_up(handle: Handle, seed: u64, timeout: Duration) -> Result<UpPort, 
         .map_err(|e| alloc::format!("{e}"))?;
     // The NIC value borrows its host name from the configuration; keep that for good.
     let config: &'static netstack_adapter::PortConfig = Box::leak(Box::new(config));
-    Ok(UpPort {
+    Ok(Box::new(UpPort {
         port,
         nic: config.nic(),
-    })
+    }))
 }
 
 /// Stops the port's SNP so nothing touches the NIC any more.
-pub fn shut_down(up: UpPort) {
+pub fn shut_down(up: Box<UpPort>) {
     let (device, _) = up.port.into_parts();
     let _ = device.shutdown();
+}
+
+/// The frame buffers (17 KiB), allocated in a small frame of their own: built inside
+/// `bring_up`, they made its frame 29 KiB.
+#[inline(never)]
+fn new_snp_buffers() -> Box<SnpBuffers> {
+    Box::new(SnpBuffers::new())
+}
+
+/// The socket storage, allocated outside `bring_up`'s frame for the same reason.
+#[inline(never)]
+fn new_port_storage() -> Box<PortStorage<'static>> {
+    Box::new(PortStorage::new())
 }
