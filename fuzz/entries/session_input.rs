@@ -2,6 +2,12 @@
 //! clear) or in the full feature phase with a read and a write in flight (bit 0 set). The session
 //! must never panic, and every Data-In it hands out must lie inside its task's buffer.
 //!
+//! With selector bit 7 set, the next input byte is a placement plan: at the k-th chance (a
+//! Data-In payload pending with nothing buffered), plan bit `k % 8` set places the piece's
+//! bytes directly, as a driver receiving into the read buffer does
+//! ([`Session::pending_data_in`] / [`Session::data_placed`]); clear feeds them through
+//! `handle_input`. Every placement range must lie inside its task's buffer.
+//!
 //! Shared by the cargo-fuzz target and the stable corpus replay (`tests/tests/fuzz_replay.rs`).
 
 use initiator::session::{
@@ -94,10 +100,19 @@ pub fn run(input: &[u8]) {
             }
         }
     }
-    // Chunk sizes come from the selector's upper bits; the buffer keeps what was not consumed.
-    let chunk = usize::from(selector >> 1).max(1);
+    // Chunk sizes come from selector bits 1..=6; the buffer keeps what was not consumed.
+    let chunk = usize::from((selector >> 1) & 0x3f).max(1);
+    let (plan, rest) = match rest.split_first() {
+        Some((&plan, rest)) if selector & 0x80 != 0 => (plan, rest),
+        _ => (0, rest),
+    };
+    let mut chance = 0u32;
     let mut rx: Vec<u8> = Vec::new();
     for piece in rest.chunks(chunk) {
+        let piece = match place(&mut session, &io, now, plan, &mut chance, &rx, piece) {
+            Ok(unplaced) => unplaced,
+            Err(()) => break,
+        };
         rx.extend_from_slice(piece);
         match session.handle_input(now, &rx, &mut io) {
             Ok(used) => {
@@ -114,4 +129,42 @@ pub fn run(input: &[u8]) {
         now = now + core::time::Duration::from_millis(700);
         session.handle_timeout(now);
     }
+}
+
+/// Places the front of `piece` directly when a payload is pending, nothing is buffered and the
+/// plan says so; returns the bytes left for `handle_input`, or `Err` once the session failed.
+fn place<'p>(
+    session: &mut Session<'_>,
+    io: &Bounds,
+    now: Instant,
+    plan: u8,
+    chance: &mut u32,
+    rx: &[u8],
+    piece: &'p [u8],
+) -> Result<&'p [u8], ()> {
+    if !rx.is_empty() {
+        return Ok(piece);
+    }
+    let Some(p) = session.pending_data_in() else {
+        return Ok(piece);
+    };
+    let direct = plan & (1 << (*chance % 8)) != 0;
+    *chance += 1;
+    if !direct {
+        return Ok(piece);
+    }
+    // The range a driver's sink would lend (`DataSink::buffer`) must lie inside the task's buffer.
+    let (_, len) = io
+        .tasks
+        .iter()
+        .find(|t| t.0 == p.tag.0)
+        .expect("placement for a known task");
+    assert!(
+        u64::from(p.offset) + u64::from(p.len) <= u64::from(*len),
+        "placement out of bounds"
+    );
+    let n = piece.len().min(p.len as usize);
+    let (placed, unplaced) = piece.split_at(n);
+    session.data_placed(now, placed).map_err(|_| ())?;
+    Ok(unplaced)
 }

@@ -121,6 +121,10 @@ pub struct Client<'a, 'b, C: Connector> {
     tx: &'b mut [u8],
     tx_pos: usize,
     tx_len: usize,
+    /// No `recv` can find anything before the next `wait`: the last receive round found the
+    /// transport empty (a short or empty read), or drained `rx` and left no command in flight.
+    /// The next round then waits at once instead of trying a `recv` that fails.
+    rx_quiet: bool,
     block_size: Option<u32>,
     /// CHAP_A=7 has been dropped from the offer after a failed login (see
     /// [`Session::set_chap_algorithms`]).
@@ -166,6 +170,7 @@ impl<'a, 'b, C: Connector> Client<'a, 'b, C> {
             tx: buffers.tx,
             tx_pos: 0,
             tx_len: 0,
+            rx_quiet: false,
             block_size: None,
             chap_fallback: false,
         }
@@ -590,6 +595,7 @@ impl<'a, 'b, C: Connector> Client<'a, 'b, C> {
         self.rx_len = 0;
         self.tx_pos = 0;
         self.tx_len = 0;
+        self.rx_quiet = false;
     }
 
     /// One round of I/O: flush what can be sent, feed what arrived, fire timers, and block in
@@ -634,8 +640,10 @@ impl<'a, 'b, C: Connector> Client<'a, 'b, C> {
                 }
             }
         }
-        // Receive.
-        while !failed {
+        // Receive, unless nothing can have arrived since the last round: then `wait` below
+        // finds out (and returns at once if something unsolicited did arrive).
+        let quiet = core::mem::take(&mut self.rx_quiet);
+        while !failed && !quiet {
             // Direct placement: the rest of a Data-In payload straight into the job's buffer.
             // A sink without a buffer for it gets the bytes through `rx` and `write` instead.
             if self.rx_start == self.rx_len
@@ -645,16 +653,26 @@ impl<'a, 'b, C: Connector> Client<'a, 'b, C> {
                 && let Some(dst) = dst.get_mut(..n).filter(|d| !d.is_empty())
             {
                 match transport.recv(dst) {
-                    Ok(0) => break,
-                    Ok(n) => {
+                    Ok(0) => {
+                        self.rx_quiet = true;
+                        break;
+                    }
+                    Ok(got) => {
                         progress = true;
-                        if self.session.data_placed(now, &dst[..n]).is_err() {
+                        if self.session.data_placed(now, &dst[..got]).is_err() {
                             // The session already reported the failure.
                             self.disconnect();
                             return;
                         }
+                        // A short read drained the transport: wait rather than try again.
+                        let drained = got < n;
                         if self.session.events_pending() {
                             // A completion: let the caller issue the next command first.
+                            self.rx_quiet = drained || self.nothing_expected();
+                            break;
+                        }
+                        if drained {
+                            self.rx_quiet = true;
                             break;
                         }
                         continue;
@@ -682,16 +700,26 @@ impl<'a, 'b, C: Connector> Client<'a, 'b, C> {
                 // A PDU larger than the buffer would have been refused by framing already.
                 break;
             }
+            let asked = space.len();
             match transport.recv(space) {
-                Ok(0) => break,
+                Ok(0) => {
+                    self.rx_quiet = true;
+                    break;
+                }
                 Ok(n) => {
                     self.rx_len += n;
                     progress = true;
+                    let drained = n < asked;
                     let pending = &self.rx[self.rx_start..self.rx_len];
                     match self.session.handle_input(now, pending, io) {
                         Ok(used) => {
                             self.rx_start += used;
                             if self.session.events_pending() {
+                                self.rx_quiet = drained || self.nothing_expected();
+                                break;
+                            }
+                            if drained {
+                                self.rx_quiet = true;
                                 break;
                             }
                         }
@@ -725,11 +753,17 @@ impl<'a, 'b, C: Connector> Client<'a, 'b, C> {
             let Some(transport) = self.transport.as_mut() else {
                 return;
             };
+            self.rx_quiet = false;
             if transport.wait(want_send, wake).is_err() {
                 self.session.connection_lost();
                 self.disconnect();
             }
         }
+    }
+
+    /// Nothing is buffered and no command awaits an answer: only an unsolicited PDU can come.
+    fn nothing_expected(&self) -> bool {
+        self.rx_start == self.rx_len && self.session.tasks_in_flight() == 0
     }
 
     /// Re-establishes the session after a connection failure; unfinished tasks are re-issued
