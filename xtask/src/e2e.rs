@@ -115,26 +115,9 @@ pub fn run(args: &[String]) -> Result<(), String> {
         }
     }
 
-    let root = crate::workspace_root();
-    let target_dir = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root.join("target"));
-    let mut build = vec![
-        "build",
-        "--profile",
-        "firmware",
-        "--target",
-        "x86_64-unknown-uefi",
-        "-p",
-        "uefi-sanboot",
-        "-p",
-        "ibft-payload",
-    ];
-    if opts.backend == Backend::Iscsi {
-        build.extend(["--features", "uefi-sanboot/iscsi"]);
-    }
-    crate::run("cargo", &build)?;
-    let efi_dir = target_dir.join("x86_64-unknown-uefi/firmware");
+    let target_dir = crate::target_dir();
+    let features = (opts.backend == Backend::Iscsi).then_some("uefi-sanboot/iscsi");
+    let efi_dir = crate::build_firmware(&["uefi-sanboot", "ibft-payload"], features)?;
     let sanboot = efi_dir.join("uefi-sanboot.efi");
     let payload = efi_dir.join("ibft-payload.efi");
     eprintln!(

@@ -103,6 +103,36 @@ pub(crate) fn workspace_root() -> std::path::PathBuf {
         .to_path_buf()
 }
 
+/// Cargo's target directory (`CARGO_TARGET_DIR`, else `target/` in the workspace).
+pub(crate) fn target_dir() -> std::path::PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| workspace_root().join("target"))
+}
+
+/// Builds `packages` for x86_64-unknown-uefi with the `firmware` profile (the UEFI images as
+/// shipped) and `features`, and returns the folder that holds the `.efi` files.
+pub(crate) fn build_firmware(
+    packages: &[&str],
+    features: Option<&str>,
+) -> Result<std::path::PathBuf, String> {
+    let mut args = vec![
+        "build",
+        "--profile",
+        "firmware",
+        "--target",
+        "x86_64-unknown-uefi",
+    ];
+    for package in packages {
+        args.extend(["-p", package]);
+    }
+    if let Some(features) = features {
+        args.extend(["--features", features]);
+    }
+    run("cargo", &args)?;
+    Ok(target_dir().join("x86_64-unknown-uefi/firmware"))
+}
+
 /// The main job end to end: a two-port QEMU/OVMF machine sanboots from a tgtd LUN over its second
 /// port, installs the iBFT and chain-loads a payload that checks the table.
 fn demo() -> Result<(), String> {

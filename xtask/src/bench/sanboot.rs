@@ -88,27 +88,11 @@ pub(super) fn measure(rounds: usize) -> Result<SanbootRows, String> {
             return Err(format!("{file} not found: run `cargo xtask setup`"));
         }
     }
-    let root = crate::workspace_root();
-    let target_dir = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root.join("target"));
-    crate::run(
-        "cargo",
-        &[
-            "build",
-            "--profile",
-            "firmware",
-            "--target",
-            "x86_64-unknown-uefi",
-            "-p",
-            "uefi-sanboot",
-            "-p",
-            "read-payload",
-            "--features",
-            "uefi-sanboot/iscsi",
-        ],
+    let target_dir = crate::target_dir();
+    let efi_dir = crate::build_firmware(
+        &["uefi-sanboot", "read-payload"],
+        Some("uefi-sanboot/iscsi"),
     )?;
-    let efi_dir = target_dir.join("x86_64-unknown-uefi/firmware");
     let work = target_dir.join("bench-sanboot");
     let _ = fs::remove_dir_all(&work);
     fs::create_dir_all(&work).map_err(|e| format!("{}: {e}", work.display()))?;

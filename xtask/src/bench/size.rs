@@ -3,8 +3,6 @@
 //! that can `sanboot` over a firmware NIC; and the RAM one initiator session takes at queue
 //! depth 8 (`cargo run --example footprint -p initiator`).
 
-use std::path::PathBuf;
-
 /// Debian's iPXE build, from package `ipxe`.
 const SNPONLY: &str = "/usr/lib/ipxe/snponly.efi";
 
@@ -16,24 +14,8 @@ pub(super) struct Sizes {
 
 /// Builds `uefi-sanboot` for x86_64-unknown-uefi as `cargo xtask e2e` does and measures both files.
 pub(super) fn measure() -> Result<Sizes, String> {
-    crate::run(
-        "cargo",
-        &[
-            "build",
-            "--profile",
-            "firmware",
-            "--target",
-            "x86_64-unknown-uefi",
-            "-p",
-            "uefi-sanboot",
-            "--features",
-            "uefi-sanboot/iscsi",
-        ],
-    )?;
-    let target_dir = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| crate::workspace_root().join("target"));
-    let ours = target_dir.join("x86_64-unknown-uefi/firmware/uefi-sanboot.efi");
+    let ours = crate::build_firmware(&["uefi-sanboot"], Some("uefi-sanboot/iscsi"))?
+        .join("uefi-sanboot.efi");
     let len = |p: &std::path::Path| {
         std::fs::metadata(p)
             .map(|m| m.len())
