@@ -273,6 +273,11 @@ struct PendingTmf {
 }
 
 /// A sans-IO iSCSI session (see the module docs).
+///
+/// About 22 KiB (the task table, an 8 KiB text buffer and the event queue live inside it): in
+/// firmware, whose stack may be only 128 KiB, keep it (or the [`crate::driver::Client`] that holds
+/// it) on the heap or in a static, not in a stack frame — `Client::new` then `Client::login` lets
+/// the caller box the client before logging in.
 #[derive(Debug)]
 pub struct Session<'a> {
     config: SessionConfig<'a>,
