@@ -196,6 +196,8 @@ impl Login {
     }
 
     /// Processes one complete login response (continuations already joined into `text`).
+    // Rare path: kept out of the receive/transmit loop for size (docs/sanboot.md "Footprint").
+    #[inline(never)]
     pub fn handle_response(
         &mut self,
         config: &SessionConfig<'_>,

@@ -370,6 +370,8 @@ impl<'a> Session<'a> {
     ///
     /// Session reinstatement: the same ISID with TSIH 0, so the target replaces the old session.
     /// Unfinished tasks are re-issued once the login completes.
+    // Rare path: kept out of the receive/transmit loop for size (docs/sanboot.md "Footprint").
+    #[inline(never)]
     pub fn start_login(&mut self, now: Instant) {
         self.phase = Phase::Login;
         self.login = Some(Login::new(&self.config));
@@ -510,6 +512,8 @@ impl<'a> Session<'a> {
         )
     }
 
+    // Rare path: kept out of the receive/transmit loop for size (docs/sanboot.md "Footprint").
+    #[inline(never)]
     fn queue_tmf(
         &mut self,
         function: TmfFunction,
@@ -620,6 +624,8 @@ impl<'a> Session<'a> {
     /// Handles timers: login timeout, keepalive ping, keepalive timeout, and a CmdSN window
     /// closed for longer than a keepalive interval plus timeout (reported as a keepalive
     /// timeout: the target stopped accepting commands).
+    // Rare path: kept out of the receive/transmit loop for size (docs/sanboot.md "Footprint").
+    #[inline(never)]
     pub fn handle_timeout(&mut self, now: Instant) {
         if self.phase == Phase::FullFeature
             && self.window_stall_deadline().is_some_and(|d| now >= d)

@@ -178,6 +178,8 @@ impl Session<'_> {
         }
     }
 
+    // Rare path: kept out of the receive/transmit loop for size (docs/sanboot.md "Footprint").
+    #[inline(never)]
     fn on_login_response(&mut self, now: Instant, r: &LoginResponse<'_>) {
         let _ = now;
         if r.itt != 0 {
@@ -237,6 +239,8 @@ impl Session<'_> {
         }
     }
 
+    // Rare path: kept out of the receive/transmit loop for size (docs/sanboot.md "Footprint").
+    #[inline(never)]
     fn login_failed(&mut self, e: LoginError) {
         self.phase = Phase::Idle;
         self.login = None;
@@ -332,6 +336,8 @@ impl Session<'_> {
         }
     }
 
+    // Rare path: kept out of the receive/transmit loop for size (docs/sanboot.md "Footprint").
+    #[inline(never)]
     fn on_tmf_response(&mut self, r: &TaskMgmtResponse) {
         self.update_sn(r.stat_sn, r.exp_cmd_sn, r.max_cmd_sn, true);
         let Some(tmf) = self.tmf else { return };
@@ -373,6 +379,8 @@ impl Session<'_> {
         });
     }
 
+    // Rare path: kept out of the receive/transmit loop for size (docs/sanboot.md "Footprint").
+    #[inline(never)]
     fn on_text_response(&mut self, r: &TextResponse<'_>) -> Result<(), ConnectionFailure> {
         self.update_sn(r.stat_sn, r.exp_cmd_sn, r.max_cmd_sn, true);
         let Some((itt, _, _)) = self.text_request else {
@@ -399,6 +407,8 @@ impl Session<'_> {
         Ok(())
     }
 
+    // Rare path: kept out of the receive/transmit loop for size (docs/sanboot.md "Footprint").
+    #[inline(never)]
     fn on_async(&mut self, m: &AsyncMessage<'_>) -> Result<(), ConnectionFailure> {
         self.update_sn(m.stat_sn, m.exp_cmd_sn, m.max_cmd_sn, true);
         match m.event {

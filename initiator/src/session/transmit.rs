@@ -25,6 +25,8 @@ impl Session<'_> {
         }
     }
 
+    // Rare path: kept out of the receive/transmit loop for size (docs/sanboot.md "Footprint").
+    #[inline(never)]
     fn transmit_login(&mut self, buf: &mut [u8]) -> Option<usize> {
         if !self.login_send {
             return None;
@@ -68,6 +70,8 @@ impl Session<'_> {
         Some(n)
     }
 
+    // Rare path: kept out of the receive/transmit loop for size (docs/sanboot.md "Footprint").
+    #[inline(never)]
     fn login_failed_tx(&mut self, e: LoginError) {
         self.phase = Phase::Idle;
         self.login = None;
