@@ -517,6 +517,8 @@ impl<'a, 'b, C: Connector> Client<'a, 'b, C> {
     }
 
     /// One connect + login, following up to `max_redirects` redirects.
+    // Rare path: kept out of the receive/transmit loop for size (docs/sanboot.md "Footprint").
+    #[inline(never)]
     fn login_once(&mut self) -> Result<(), Retry> {
         let mut portal = self.home;
         let mut redirects = 0u8;
@@ -589,6 +591,8 @@ impl<'a, 'b, C: Connector> Client<'a, 'b, C> {
         }
     }
 
+    // Rare path: kept out of the receive/transmit loop for size (docs/sanboot.md "Footprint").
+    #[inline(never)]
     fn disconnect(&mut self) {
         self.transport = None;
         self.rx_start = 0;
@@ -768,6 +772,8 @@ impl<'a, 'b, C: Connector> Client<'a, 'b, C> {
 
     /// Re-establishes the session after a connection failure; unfinished tasks are re-issued
     /// by the session after the new login.
+    // Rare path: kept out of the receive/transmit loop for size (docs/sanboot.md "Footprint").
+    #[inline(never)]
     fn recover(&mut self, why: ConnectionFailure) -> Result<(), Error> {
         self.disconnect();
         if self.config.max_reconnects == 0 {

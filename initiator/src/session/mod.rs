@@ -565,6 +565,8 @@ impl<'a> Session<'a> {
     }
 
     /// Starts a logout (close the session). [`Event::LoggedOut`] follows.
+    // Rare path: kept out of the receive/transmit loop for size (docs/sanboot.md "Footprint").
+    #[inline(never)]
     pub fn logout(&mut self) {
         if self.phase == Phase::FullFeature {
             self.phase = Phase::LoggingOut;
@@ -574,6 +576,8 @@ impl<'a> Session<'a> {
 
     /// Marks the connection dead because the transport failed (the driver calls this on a
     /// transport error). Emits [`Event::ConnectionFailed`].
+    // Rare path: kept out of the receive/transmit loop for size (docs/sanboot.md "Footprint").
+    #[inline(never)]
     pub fn connection_lost(&mut self) {
         self.fail(ConnectionFailure::Transport);
     }
