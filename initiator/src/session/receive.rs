@@ -16,6 +16,8 @@ impl Session<'_> {
     ///
     /// An error means the connection is dead (also reported as [`Event::ConnectionFailed`]);
     /// open a new one and call [`Session::start_login`].
+    // Out of line: smaller firmware image (docs/sanboot.md "Footprint").
+    #[inline(never)]
     pub fn handle_input(
         &mut self,
         now: Instant,
@@ -115,6 +117,8 @@ impl Session<'_> {
         why
     }
 
+    // Out of line: smaller firmware image (docs/sanboot.md "Footprint").
+    #[inline(never)]
     fn dispatch(&mut self, now: Instant, repr: Repr<'_>) -> Result<(), ConnectionFailure> {
         let unexpected =
             |op: Opcode| ConnectionFailure::Protocol(ProtocolError::UnexpectedPdu(op.into()));

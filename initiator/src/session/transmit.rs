@@ -78,6 +78,8 @@ impl Session<'_> {
         self.push_event(Event::LoginFailed(e));
     }
 
+    // Out of line: smaller firmware image (docs/sanboot.md "Footprint").
+    #[inline(never)]
     fn transmit_full_feature(
         &mut self,
         buf: &mut [u8],
