@@ -75,6 +75,8 @@ impl Session<'_> {
     /// in this call or, when padding or a digest follows, in [`Session::handle_input`].
     ///
     /// More bytes than were pending, or none pending, is an error that fails the connection.
+    // Out of line: smaller firmware image (docs/sanboot.md "Footprint").
+    #[inline(never)]
     pub fn data_placed(&mut self, now: Instant, bytes: &[u8]) -> Result<(), ConnectionFailure> {
         let fits = self
             .pending_data_in()
