@@ -668,15 +668,9 @@ impl<'a, 'b, C: Connector> Client<'a, 'b, C> {
                             self.disconnect();
                             return;
                         }
-                        // A short read drained the transport: wait rather than try again.
-                        let drained = got < n;
-                        if self.session.events_pending() {
-                            // A completion: let the caller issue the next command first.
-                            self.rx_quiet = drained || self.nothing_expected();
-                            break;
-                        }
-                        if drained {
-                            self.rx_quiet = true;
+                        let rx_empty = self.rx_start == self.rx_len;
+                        if let Some(quiet) = round_ends(&self.session, rx_empty, got < n) {
+                            self.rx_quiet = quiet;
                             break;
                         }
                         continue;
@@ -718,12 +712,9 @@ impl<'a, 'b, C: Connector> Client<'a, 'b, C> {
                     match self.session.handle_input(now, pending, io) {
                         Ok(used) => {
                             self.rx_start += used;
-                            if self.session.events_pending() {
-                                self.rx_quiet = drained || self.nothing_expected();
-                                break;
-                            }
-                            if drained {
-                                self.rx_quiet = true;
+                            let rx_empty = self.rx_start == self.rx_len;
+                            if let Some(quiet) = round_ends(&self.session, rx_empty, drained) {
+                                self.rx_quiet = quiet;
                                 break;
                             }
                         }
@@ -763,11 +754,6 @@ impl<'a, 'b, C: Connector> Client<'a, 'b, C> {
                 self.disconnect();
             }
         }
-    }
-
-    /// Nothing is buffered and no command awaits an answer: only an unsolicited PDU can come.
-    fn nothing_expected(&self) -> bool {
-        self.rx_start == self.rx_len && self.session.tasks_in_flight() == 0
     }
 
     /// Re-establishes the session after a connection failure; unfinished tasks are re-issued
@@ -837,6 +823,21 @@ fn stream_len(blocks: u64, block_size: u32) -> Result<usize, Error> {
         .checked_mul(u64::from(block_size))
         .and_then(|n| usize::try_from(n).ok())
         .ok_or(Error::Unaligned(block_size))
+}
+
+/// After a receive that took bytes (`drained`: it came back short, so the transport is empty):
+/// `Some(quiet)` ends the receive round, `quiet` telling the next round to wait at once rather
+/// than try a `recv` that cannot succeed; `None` keeps receiving.
+fn round_ends(session: &Session<'_>, rx_empty: bool, drained: bool) -> Option<bool> {
+    if session.events_pending() {
+        // A completion: let the caller issue the next command first. Nothing buffered and no
+        // command awaiting an answer means only an unsolicited PDU can come.
+        Some(drained || (rx_empty && session.tasks_in_flight() == 0))
+    } else if drained {
+        Some(true)
+    } else {
+        None
+    }
 }
 
 /// Whether a failed login attempt is worth retrying.
