@@ -1,5 +1,6 @@
 //! Frames, splits and parses arbitrary bytes as a stream of iSCSI PDUs, with every digest
-//! setting; whatever parses must re-emit and parse to the same value.
+//! setting; whatever parses must re-emit and parse to the same value, and the initiator's own
+//! parser (`Repr::parse_target_frame`) must agree with it.
 //!
 //! Shared by the cargo-fuzz target and the stable corpus replay (`tests/tests/fuzz_replay.rs`).
 
@@ -20,6 +21,13 @@ pub fn run(input: &[u8]) {
         if let Ok(frame) = Frame::split(&rx[..len], digests)
             && let Ok(repr) = Repr::parse_frame(&frame)
         {
+            // The initiator's parser agrees on a target's PDUs and refuses the initiator's own.
+            let own = Repr::parse_target_frame(&frame);
+            if u8::from(repr.opcode()) < 0x20 {
+                assert!(own.is_err());
+            } else {
+                assert_eq!(own, Ok(repr));
+            }
             let mut out = vec![0u8; repr.buffer_len(digests)];
             let n = repr
                 .emit(&mut out, digests)

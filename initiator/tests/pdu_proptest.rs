@@ -4,9 +4,9 @@
 use initiator::digest::Digests;
 use initiator::pdu::{
     AsyncMessage, Bhs, Cdb, DataIn, DataOut, Frame, FrameStatus, LoginRequest, LoginResponse,
-    LogoutRequest, LogoutResponse, NopIn, NopOut, R2t, Reject, Repr, ScsiCommand, ScsiResponse,
-    ScsiStatus, SnackRequest, Stage, TaskMgmtRequest, TaskMgmtResponse, TextRequest, TextResponse,
-    frame_status,
+    LogoutRequest, LogoutResponse, NopIn, NopOut, ParseError, R2t, Reject, Repr, ScsiCommand,
+    ScsiResponse, ScsiStatus, SnackRequest, Stage, TaskMgmtRequest, TaskMgmtResponse, TextRequest,
+    TextResponse, frame_status,
 };
 use initiator::serial::SeqNum;
 use proptest::prelude::*;
@@ -523,15 +523,44 @@ fn round_trip(repr: Repr<'_>, digests: Digests) {
     assert!(repr.emit(&mut buf[..len - 1], digests).is_err());
 }
 
+/// The initiator's emitter writes its own PDUs byte for byte as the full one does; the
+/// initiator's parser refuses them by opcode.
+fn initiator_side_sends(repr: Repr<'_>, digests: Digests) {
+    let len = repr.buffer_len(digests);
+    let (mut full, mut own) = (vec![0u8; len], vec![0u8; len]);
+    assert_eq!(repr.emit(&mut full, digests), Ok(len));
+    assert_eq!(repr.emit_initiator(&mut own, digests), Ok(len));
+    assert_eq!(full, own);
+    let header = repr.header_len(digests);
+    assert_eq!(repr.emit_initiator_header(&mut own, digests), Ok(header));
+    assert_eq!(full[..header], own[..header]);
+    let frame = Frame::split(&full, digests).unwrap();
+    assert_eq!(
+        Repr::parse_target_frame(&frame),
+        Err(ParseError::UnknownOpcode(repr.opcode().into()))
+    );
+}
+
+/// The initiator's parser reads a target's PDUs as the full one does.
+fn initiator_side_receives(repr: Repr<'_>, digests: Digests) {
+    let len = repr.buffer_len(digests);
+    let mut buf = vec![0u8; len];
+    assert_eq!(repr.emit(&mut buf, digests), Ok(len));
+    let frame = Frame::split(&buf, digests).unwrap();
+    assert_eq!(Repr::parse_target_frame(&frame), Ok(repr));
+}
+
 proptest! {
     #[test]
     fn initiator_pdus_round_trip(repr in initiator_pdu(), digests in digests()) {
         round_trip(repr, digests);
+        initiator_side_sends(repr, digests);
     }
 
     #[test]
     fn target_pdus_round_trip(repr in target_pdu(), digests in digests()) {
         round_trip(repr, digests);
+        initiator_side_receives(repr, digests);
     }
 
     #[test]
@@ -544,7 +573,17 @@ proptest! {
         // Frame as many PDUs as the bytes hold; each step consumes at least 48 bytes.
         while let Ok(FrameStatus::Complete { len }) = frame_status(rx, digests, max) {
             if let Ok(frame) = Frame::split(&rx[..len], digests) {
-                let _ = Repr::parse_frame(&frame);
+                let full = Repr::parse_frame(&frame);
+                let target = Repr::parse_target_frame(&frame);
+                // Both agree, except that the initiator's side refuses an initiator's PDU.
+                match full {
+                    Ok(r) if u8::from(r.opcode()) < 0x20 => prop_assert_eq!(
+                        target,
+                        Err(ParseError::UnknownOpcode(r.opcode().into()))
+                    ),
+                    Err(_) if u8::from(frame.bhs.opcode()) < 0x20 => prop_assert!(target.is_err()),
+                    other => prop_assert_eq!(target, other),
+                }
             }
             rx = &rx[len..];
         }

@@ -132,6 +132,34 @@ impl<'a> Repr<'a> {
         ahs: &'a [u8],
         data: &'a [u8],
     ) -> Result<Repr<'a>, ParseError> {
+        Self::parse_of::<T, true>(bhs, ahs, data)
+    }
+
+    /// [`Repr::parse_frame`] for an initiator: only the PDUs a target sends. An initiator's
+    /// opcode (0x00–0x1f) is refused as [`ParseError::UnknownOpcode`], after the same length
+    /// checks, so the initiator's image carries no parser for the PDUs it never receives.
+    ///
+    /// ```
+    /// use initiator::pdu::{Frame, ParseError, Repr};
+    /// use initiator::digest::Digests;
+    /// let mut pdu = [0u8; 48];
+    /// pdu[0] = 0x00; // NOP-Out: an initiator's PDU
+    /// let frame = Frame::split(&pdu, Digests::NONE).unwrap();
+    /// assert_eq!(Repr::parse_target_frame(&frame), Err(ParseError::UnknownOpcode(0x00)));
+    /// pdu[0] = 0x20; // NOP-In
+    /// let frame = Frame::split(&pdu, Digests::NONE).unwrap();
+    /// assert!(matches!(Repr::parse_target_frame(&frame), Ok(Repr::NopIn(_))));
+    /// ```
+    pub fn parse_target_frame(frame: &Frame<'a>) -> Result<Repr<'a>, ParseError> {
+        Self::parse_of::<_, false>(&frame.bhs, frame.ahs, frame.data)
+    }
+
+    /// [`Repr::parse`], with the initiator's opcodes only when `INITIATOR_PDUS`.
+    fn parse_of<T: AsRef<[u8]>, const INITIATOR_PDUS: bool>(
+        bhs: &Bhs<T>,
+        ahs: &'a [u8],
+        data: &'a [u8],
+    ) -> Result<Repr<'a>, ParseError> {
         bhs.check_len().map_err(|_| ParseError::Truncated)?;
         if ahs.len() != bhs.total_ahs_len()
             || u32::try_from(data.len()).ok() != Some(bhs.data_segment_len())
@@ -143,101 +171,16 @@ impl<'a> Repr<'a> {
         let sn24 = SeqNum(b.sn_24());
         let sn28 = SeqNum(b.sn_28());
         let sn32 = SeqNum(b.sn_32());
-        Ok(match b.opcode() {
-            Opcode::NopOut => Repr::NopOut(NopOut {
-                immediate: b.immediate(),
-                lun: b.lun(),
-                itt: b.itt(),
-                ttt: b.ttt(),
-                cmd_sn: sn24,
-                exp_stat_sn: sn28,
-                data,
-            }),
-            Opcode::ScsiCommand => {
-                let (ext, bidi_read_len) = parse_command_ahs(ahs)?;
-                Repr::ScsiCommand(ScsiCommand {
-                    immediate: b.immediate(),
-                    final_bit: bit(flags, FINAL_BIT),
-                    read: bit(flags, 0x40),
-                    write: bit(flags, 0x20),
-                    attr: (flags & 0x07).into(),
-                    lun: b.lun(),
-                    itt: b.itt(),
-                    expected_len: b.ttt(),
-                    cmd_sn: sn24,
-                    exp_stat_sn: sn28,
-                    cdb: Cdb::from_parts(b.cdb(), ext)?,
-                    bidi_read_len,
-                    data,
-                })
+        let op = b.opcode();
+        if INITIATOR_PDUS {
+            if let Some(r) = Self::parse_initiator_pdu(op, b, ahs, data)? {
+                return Ok(r);
             }
-            Opcode::TaskMgmtRequest => Repr::TaskMgmtRequest(TaskMgmtRequest {
-                immediate: b.immediate(),
-                function: (flags & 0x7f).into(),
-                lun: b.lun(),
-                itt: b.itt(),
-                ref_task_tag: b.ttt(),
-                cmd_sn: sn24,
-                exp_stat_sn: sn28,
-                ref_cmd_sn: sn32,
-                exp_data_sn: b.sn_36(),
-            }),
-            Opcode::LoginRequest => {
-                let (csg, nsg) = stages(flags);
-                Repr::LoginRequest(LoginRequest {
-                    transit: bit(flags, 0x80),
-                    continue_bit: bit(flags, 0x40),
-                    csg,
-                    nsg,
-                    version_max: b.byte2(),
-                    version_min: b.byte3(),
-                    isid: b.isid(),
-                    tsih: b.tsih(),
-                    itt: b.itt(),
-                    cid: b.cid(),
-                    cmd_sn: sn24,
-                    exp_stat_sn: sn28,
-                    data,
-                })
-            }
-            Opcode::TextRequest => Repr::TextRequest(TextRequest {
-                immediate: b.immediate(),
-                final_bit: bit(flags, FINAL_BIT),
-                continue_bit: bit(flags, 0x40),
-                lun: b.lun(),
-                itt: b.itt(),
-                ttt: b.ttt(),
-                cmd_sn: sn24,
-                exp_stat_sn: sn28,
-                data,
-            }),
-            Opcode::DataOut => Repr::DataOut(DataOut {
-                final_bit: bit(flags, FINAL_BIT),
-                lun: b.lun(),
-                itt: b.itt(),
-                ttt: b.ttt(),
-                exp_stat_sn: sn28,
-                data_sn: b.sn_36(),
-                buffer_offset: b.word_40(),
-                data,
-            }),
-            Opcode::LogoutRequest => Repr::LogoutRequest(LogoutRequest {
-                immediate: b.immediate(),
-                reason: (flags & 0x7f).into(),
-                itt: b.itt(),
-                cid: b.cid(),
-                cmd_sn: sn24,
-                exp_stat_sn: sn28,
-            }),
-            Opcode::SnackRequest => Repr::SnackRequest(SnackRequest {
-                snack_type: (flags & 0x0f).into(),
-                lun: b.lun(),
-                itt: b.itt(),
-                ttt: b.ttt(),
-                exp_stat_sn: sn28,
-                beg_run: b.word_40(),
-                run_length: b.word_44(),
-            }),
+        } else if u8::from(op) < 0x20 {
+            // Not compiled into `parse_target_frame`: the initiator's opcodes.
+            return Err(ParseError::UnknownOpcode(op.into()));
+        }
+        Ok(match op {
             Opcode::NopIn => Repr::NopIn(NopIn {
                 lun: b.lun(),
                 itt: b.itt(),
@@ -345,8 +288,119 @@ impl<'a> Repr<'a> {
                 data_sn: b.sn_36(),
                 data,
             }),
-            Opcode::Unknown(code) => return Err(ParseError::UnknownOpcode(code)),
+            // Unknown, or an initiator's opcode already handled above.
+            other => return Err(ParseError::UnknownOpcode(other.into())),
         })
+    }
+
+    /// The PDUs an initiator sends (opcodes 0x00–0x1f), or `None` for any other opcode.
+    fn parse_initiator_pdu<T: AsRef<[u8]>>(
+        op: Opcode,
+        b: &Bhs<T>,
+        ahs: &'a [u8],
+        data: &'a [u8],
+    ) -> Result<Option<Repr<'a>>, ParseError> {
+        let flags = b.flags();
+        let sn24 = SeqNum(b.sn_24());
+        let sn28 = SeqNum(b.sn_28());
+        let sn32 = SeqNum(b.sn_32());
+        Ok(Some(match op {
+            Opcode::NopOut => Repr::NopOut(NopOut {
+                immediate: b.immediate(),
+                lun: b.lun(),
+                itt: b.itt(),
+                ttt: b.ttt(),
+                cmd_sn: sn24,
+                exp_stat_sn: sn28,
+                data,
+            }),
+            Opcode::ScsiCommand => {
+                let (ext, bidi_read_len) = parse_command_ahs(ahs)?;
+                Repr::ScsiCommand(ScsiCommand {
+                    immediate: b.immediate(),
+                    final_bit: bit(flags, FINAL_BIT),
+                    read: bit(flags, 0x40),
+                    write: bit(flags, 0x20),
+                    attr: (flags & 0x07).into(),
+                    lun: b.lun(),
+                    itt: b.itt(),
+                    expected_len: b.ttt(),
+                    cmd_sn: sn24,
+                    exp_stat_sn: sn28,
+                    cdb: Cdb::from_parts(b.cdb(), ext)?,
+                    bidi_read_len,
+                    data,
+                })
+            }
+            Opcode::TaskMgmtRequest => Repr::TaskMgmtRequest(TaskMgmtRequest {
+                immediate: b.immediate(),
+                function: (flags & 0x7f).into(),
+                lun: b.lun(),
+                itt: b.itt(),
+                ref_task_tag: b.ttt(),
+                cmd_sn: sn24,
+                exp_stat_sn: sn28,
+                ref_cmd_sn: sn32,
+                exp_data_sn: b.sn_36(),
+            }),
+            Opcode::LoginRequest => {
+                let (csg, nsg) = stages(flags);
+                Repr::LoginRequest(LoginRequest {
+                    transit: bit(flags, 0x80),
+                    continue_bit: bit(flags, 0x40),
+                    csg,
+                    nsg,
+                    version_max: b.byte2(),
+                    version_min: b.byte3(),
+                    isid: b.isid(),
+                    tsih: b.tsih(),
+                    itt: b.itt(),
+                    cid: b.cid(),
+                    cmd_sn: sn24,
+                    exp_stat_sn: sn28,
+                    data,
+                })
+            }
+            Opcode::TextRequest => Repr::TextRequest(TextRequest {
+                immediate: b.immediate(),
+                final_bit: bit(flags, FINAL_BIT),
+                continue_bit: bit(flags, 0x40),
+                lun: b.lun(),
+                itt: b.itt(),
+                ttt: b.ttt(),
+                cmd_sn: sn24,
+                exp_stat_sn: sn28,
+                data,
+            }),
+            Opcode::DataOut => Repr::DataOut(DataOut {
+                final_bit: bit(flags, FINAL_BIT),
+                lun: b.lun(),
+                itt: b.itt(),
+                ttt: b.ttt(),
+                exp_stat_sn: sn28,
+                data_sn: b.sn_36(),
+                buffer_offset: b.word_40(),
+                data,
+            }),
+            Opcode::LogoutRequest => Repr::LogoutRequest(LogoutRequest {
+                immediate: b.immediate(),
+                reason: (flags & 0x7f).into(),
+                itt: b.itt(),
+                cid: b.cid(),
+                cmd_sn: sn24,
+                exp_stat_sn: sn28,
+            }),
+            Opcode::SnackRequest => Repr::SnackRequest(SnackRequest {
+                snack_type: (flags & 0x0f).into(),
+                lun: b.lun(),
+                itt: b.itt(),
+                ttt: b.ttt(),
+                exp_stat_sn: sn28,
+                beg_run: b.word_40(),
+                run_length: b.word_44(),
+            }),
+            _ => return Ok(None),
+        }))
     }
 
     /// The opcode of this PDU.
@@ -431,6 +485,13 @@ impl<'a> Repr<'a> {
     /// Writes the 48-byte BHS (reserved bytes zeroed; DataSegmentLength truncated to 24 bits,
     /// which [`Repr::emit_header`] checks first).
     pub fn emit_bhs<T: AsRef<[u8]> + AsMut<[u8]>>(&self, bhs: &mut Bhs<T>) {
+        self.emit_bhs_of::<T, true>(bhs);
+    }
+
+    /// [`Repr::emit_bhs`]; without `TARGET_PDUS`, a target's PDU gets only its opcode and
+    /// lengths (an initiator never sends one), so the initiator's image carries no emitter
+    /// for them.
+    fn emit_bhs_of<T: AsRef<[u8]> + AsMut<[u8]>, const TARGET_PDUS: bool>(&self, bhs: &mut Bhs<T>) {
         bhs.clear();
         bhs.set_opcode(self.opcode());
         bhs.set_total_ahs_len(self.ahs_len());
@@ -520,6 +581,8 @@ impl<'a> Repr<'a> {
                 bhs.set_word_40(p.beg_run);
                 bhs.set_word_44(p.run_length);
             }
+            // Constant per instance: compiles the target's PDUs out of the initiator's emitter.
+            _ if !TARGET_PDUS => debug_assert!(false, "an initiator emits only its own PDUs"),
             Repr::NopIn(p) => {
                 bhs.set_flags(FINAL_BIT);
                 bhs.set_lun(p.lun);
@@ -655,6 +718,25 @@ impl<'a> Repr<'a> {
     /// ([`Repr::header_len`]). The data segment itself is not written: send it from the caller's
     /// buffer, followed by [`data_trailer`](super::data_trailer).
     pub fn emit_header(&self, buf: &mut [u8], digests: Digests) -> Result<usize, EmitError> {
+        self.emit_header_of::<true>(buf, digests)
+    }
+
+    /// [`Repr::emit_header`] for the PDUs an initiator sends (opcodes 0x00–0x1f); a target's
+    /// PDU gets only its opcode and lengths. The initiator's session uses this, so its image
+    /// carries no emitter for the PDUs it never sends.
+    pub fn emit_initiator_header(
+        &self,
+        buf: &mut [u8],
+        digests: Digests,
+    ) -> Result<usize, EmitError> {
+        self.emit_header_of::<false>(buf, digests)
+    }
+
+    fn emit_header_of<const TARGET_PDUS: bool>(
+        &self,
+        buf: &mut [u8],
+        digests: Digests,
+    ) -> Result<usize, EmitError> {
         let data_len = self.data().len();
         if data_len > MAX_DATA_SEGMENT_LEN {
             return Err(EmitError::DataTooLong(data_len));
@@ -665,7 +747,7 @@ impl<'a> Repr<'a> {
             return Err(EmitError::BufferTooSmall { needed, available });
         };
         let hdr_end = BHS_LEN + self.ahs_len();
-        self.emit_bhs(&mut Bhs::new_unchecked(&mut out[..BHS_LEN]));
+        self.emit_bhs_of::<_, TARGET_PDUS>(&mut Bhs::new_unchecked(&mut out[..BHS_LEN]));
         self.emit_ahs(&mut out[BHS_LEN..hdr_end]);
         if digests.header {
             let digest = digest_bytes(crc32c(&out[..hdr_end]));
@@ -677,12 +759,25 @@ impl<'a> Repr<'a> {
     /// Writes the whole PDU (header, data, padding, data digest) into `buf` and returns its
     /// length ([`Repr::buffer_len`]).
     pub fn emit(&self, buf: &mut [u8], digests: Digests) -> Result<usize, EmitError> {
+        self.emit_of::<true>(buf, digests)
+    }
+
+    /// [`Repr::emit`] for the PDUs an initiator sends, as [`Repr::emit_initiator_header`].
+    pub fn emit_initiator(&self, buf: &mut [u8], digests: Digests) -> Result<usize, EmitError> {
+        self.emit_of::<false>(buf, digests)
+    }
+
+    fn emit_of<const TARGET_PDUS: bool>(
+        &self,
+        buf: &mut [u8],
+        digests: Digests,
+    ) -> Result<usize, EmitError> {
         let needed = self.buffer_len(digests);
         let available = buf.len();
         if available < needed {
             return Err(EmitError::BufferTooSmall { needed, available });
         }
-        let at = self.emit_header(buf, digests)?;
+        let at = self.emit_header_of::<TARGET_PDUS>(buf, digests)?;
         let data = self.data();
         buf[at..at + data.len()].copy_from_slice(data);
         let trailer = super::data_trailer(data, digests);

@@ -2,7 +2,8 @@
 
 use super::*;
 use crate::pdu::{
-    AsyncMessage, BHS_LEN, Bhs, LoginResponse, NopIn, ScsiResponse, TaskMgmtResponse, TextResponse,
+    AsyncMessage, BHS_LEN, Bhs, LoginResponse, NopIn, ParseError, ScsiResponse, TaskMgmtResponse,
+    TextResponse,
 };
 
 /// The Data-In opcode (RFC 7143 §11.7), recognised from the first header byte.
@@ -64,8 +65,16 @@ impl Session<'_> {
                 Ok(f) => f,
                 Err(e) => return Err(self.fail_with(frame_failure(e))),
             };
-            let repr = match Repr::parse_frame(&frame) {
+            let repr = match Repr::parse_target_frame(&frame) {
                 Ok(r) => r,
+                // An initiator's PDU from the target: not malformed, just not ours to receive.
+                Err(ParseError::UnknownOpcode(op))
+                    if !matches!(Opcode::from(op), Opcode::Unknown(_)) =>
+                {
+                    return Err(self.fail_with(ConnectionFailure::Protocol(
+                        ProtocolError::UnexpectedPdu(op),
+                    )));
+                }
                 Err(_) => {
                     return Err(
                         self.fail_with(ConnectionFailure::Protocol(ProtocolError::Malformed))

@@ -65,7 +65,7 @@ impl Session<'_> {
             exp_stat_sn: self.exp_stat_sn,
             data: &self.scratch[..len],
         });
-        let n = pdu.emit(buf, Digests::NONE).ok()?;
+        let n = pdu.emit_initiator(buf, Digests::NONE).ok()?;
         self.login_send = false;
         Some(n)
     }
@@ -96,7 +96,7 @@ impl Session<'_> {
                 exp_stat_sn: self.exp_stat_sn,
                 data: &[],
             });
-            let n = pdu.emit(buf, digests).ok()?;
+            let n = pdu.emit_initiator(buf, digests).ok()?;
             self.nop_reply = None;
             return Some(n);
         }
@@ -110,7 +110,7 @@ impl Session<'_> {
                 exp_stat_sn: self.exp_stat_sn,
                 data: &[],
             });
-            let n = pdu.emit(buf, digests).ok()?;
+            let n = pdu.emit_initiator(buf, digests).ok()?;
             self.ping = Some((itt, true, deadline));
             return Some(n);
         }
@@ -128,7 +128,7 @@ impl Session<'_> {
                 ref_cmd_sn: tmf.ref_cmd_sn,
                 exp_data_sn: 0,
             });
-            let n = pdu.emit(buf, digests).ok()?;
+            let n = pdu.emit_initiator(buf, digests).ok()?;
             self.tmf = Some(PendingTmf { sent: true, ..tmf });
             return Some(n);
         }
@@ -141,7 +141,7 @@ impl Session<'_> {
                 cmd_sn: self.cmd_sn,
                 exp_stat_sn: self.exp_stat_sn,
             });
-            let n = pdu.emit(buf, digests).ok()?;
+            let n = pdu.emit_initiator(buf, digests).ok()?;
             self.logout_sent = true;
             return Some(n);
         }
@@ -167,7 +167,7 @@ impl Session<'_> {
                     &[]
                 },
             });
-            let n = pdu.emit(buf, digests).ok()?;
+            let n = pdu.emit_initiator(buf, digests).ok()?;
             self.cmd_sn = self.cmd_sn.next();
             self.text_request = Some((itt, ttt, true));
             return Some(n);
@@ -245,7 +245,7 @@ impl Session<'_> {
             bidi_read_len: None,
             data,
         });
-        let written = pdu.emit_header(head, digests).ok()?;
+        let written = pdu.emit_initiator_header(head, digests).ok()?;
         debug_assert_eq!(written, header_len);
         let trailer = data_trailer(&rest[..imm], digests);
         let t = trailer.as_bytes();
@@ -312,7 +312,7 @@ impl Session<'_> {
             buffer_offset: offset,
             data,
         });
-        pdu.emit_header(head, digests).ok()?;
+        pdu.emit_initiator_header(head, digests).ok()?;
         let trailer = data_trailer(&rest[..len as usize], digests);
         let t = trailer.as_bytes();
         rest.get_mut(len as usize..len as usize + t.len())?
