@@ -151,14 +151,16 @@ impl Login {
                 }
             }
             Step::SendAlgorithms => {
-                let exchange = with_chap(config, |cfg| {
+                let mut offered = None;
+                with_chap(config, &mut |cfg| {
                     let mut exchange = ChapExchange::new(cfg).map_err(login_error)?;
                     exchange
                         .offer(cfg, &mut w)
                         .map_err(|_| LoginError::Protocol)?;
-                    Ok(exchange)
+                    offered = Some(exchange);
+                    Ok(())
                 })?;
-                self.chap = Some(exchange);
+                self.chap = offered;
                 self.step = Step::AwaitChallenge;
                 security(false, Stage::Operational)
             }
@@ -252,7 +254,7 @@ impl Login {
         {
             let exchange = self.chap.as_mut().ok_or(LoginError::Protocol)?;
             let mut replies = TextWriter::new(&mut self.replies);
-            with_chap(config, |cfg| {
+            with_chap(config, &mut |cfg| {
                 for pair in TextIter::new(text) {
                     let (key, value) = pair.map_err(|_| LoginError::BadChap)?;
                     exchange.receive(cfg, key, value).map_err(login_error)?;
@@ -270,7 +272,7 @@ impl Login {
             return Ok(LoginStep::Continue);
         } else if self.step == Step::AwaitTransit && transit {
             let exchange = self.chap.as_mut().ok_or(LoginError::Protocol)?;
-            with_chap(config, |cfg| {
+            with_chap(config, &mut |cfg| {
                 if cfg.mutual.is_some() {
                     for pair in TextIter::new(text) {
                         let (key, value) = pair.map_err(|_| LoginError::BadChap)?;
@@ -381,11 +383,13 @@ pub fn parse_target_address(value: &str) -> Option<SocketAddr> {
 }
 
 /// Runs `f` with the session's CHAP settings as a [`ChapConfig`] (secrets copied into
-/// zeroizing [`Secret`]s for the call).
-fn with_chap<R>(
+/// zeroizing [`Secret`]s for the call). `dyn` and out of line: one copy of the secret handling
+/// for the three CHAP steps (a smaller firmware image, docs/sanboot.md "Footprint").
+#[inline(never)]
+fn with_chap(
     config: &SessionConfig<'_>,
-    f: impl FnOnce(&ChapConfig<'_>) -> Result<R, LoginError>,
-) -> Result<R, LoginError> {
+    f: &mut dyn FnMut(&ChapConfig<'_>) -> Result<(), LoginError>,
+) -> Result<(), LoginError> {
     let chap = config.chap.ok_or(LoginError::Protocol)?;
     let secret = Secret::new(chap.secret).map_err(|_| LoginError::BadChapConfig)?;
     let target_secret = match chap.mutual {
