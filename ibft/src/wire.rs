@@ -388,10 +388,14 @@ impl<T: AsRef<[u8]> + AsMut<[u8]>> StructPacket<T> {
         self.buffer.as_mut()[at] = v;
     }
     /// Writes raw bytes into a field.
+    // Out of line: called for every field; smaller firmware image (docs/sanboot.md "Footprint").
+    #[inline(never)]
     pub fn set_bytes(&mut self, f: Field, v: &[u8]) {
         self.buffer.as_mut()[f].copy_from_slice(v);
     }
     /// Writes a (length, offset) string reference at `at`.
+    // Out of line: called for every field; smaller firmware image (docs/sanboot.md "Footprint").
+    #[inline(never)]
     pub fn set_string_ref(&mut self, at: usize, len: u16, offset: u16) {
         self.set_u16_at(at, len);
         self.set_u16_at(at + 2, offset);
