@@ -5,7 +5,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use uefi::boot::{self, LoadImageSource};
 use uefi::proto::device_path::DevicePath;
-use uefi::proto::device_path::build::{self, DevicePathBuilder};
+use uefi::proto::device_path::build;
 use uefi::proto::loaded_image::LoadedImage;
 use uefi::proto::media::fs::SimpleFileSystem;
 use uefi::{CString16, Handle, Status};
@@ -75,14 +75,11 @@ pub fn load(disk: &DevicePath, file: &str, args: Option<&str>) -> Result<Loaded,
         .map_err(|e| alloc::format!("volume device path: {}", StatusText(e.status())))?
         .to_boxed();
     let mut storage = Vec::new();
-    let mut builder = DevicePathBuilder::with_vec(&mut storage);
-    for node in volume_path.node_iter() {
-        builder = builder.push(&node).map_err(|e| alloc::format!("{e:?}"))?;
-    }
-    let full_path = builder
-        .push(&build::media::FilePath { path_name: &name })
-        .and_then(|b| b.finalize())
-        .map_err(|e| alloc::format!("device path: {e:?}"))?;
+    let full_path = super::extend_path(
+        &mut storage,
+        &volume_path,
+        &build::media::FilePath { path_name: &name },
+    )?;
 
     let image = boot::load_image(
         boot::image_handle(),

@@ -548,21 +548,34 @@ fn disk_device_path(
     name.push(0);
     let name: &'static [u8] = name.leak();
     let storage: &'static mut Vec<u8> = Box::leak(Box::new(Vec::new()));
-    let mut builder = DevicePathBuilder::with_vec(storage);
-    for node in port_path.node_iter() {
-        builder = builder
-            .push(&node)
-            .map_err(|e| alloc::format!("device path: {e:?}"))?;
-    }
-    builder
-        .push(&build::messaging::Iscsi {
+    extend_path(
+        storage,
+        port_path,
+        &build::messaging::Iscsi {
             protocol: IscsiProtocol::TCP,
             options: IscsiLoginOptions::AUTH_METHOD_NONE,
             logical_unit_number: root.sam_lun(),
             target_portal_group_tag: 1,
             iscsi_target_name: name,
-        })
-        .and_then(|b| b.finalize())
+        },
+    )
+}
+
+/// `base` followed by `node`, built in `storage` (for the disk's path and the boot file's).
+fn extend_path<'a>(
+    storage: &'a mut Vec<u8>,
+    base: &DevicePath,
+    node: &dyn build::BuildNode,
+) -> Result<&'a DevicePath, String> {
+    let mut builder = DevicePathBuilder::with_vec(storage);
+    for n in base.node_iter() {
+        builder = builder
+            .push(&n)
+            .map_err(|e| alloc::format!("device path: {e:?}"))?;
+    }
+    builder
+        .push(node)
+        .and_then(DevicePathBuilder::finalize)
         .map_err(|e| alloc::format!("device path: {e:?}"))
 }
 
