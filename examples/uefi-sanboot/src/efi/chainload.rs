@@ -1,6 +1,6 @@
 //! Chain-loads the boot file from a file system on the SAN disk.
 
-use super::say::StatusText;
+use super::say::{StatusText, status_cause};
 use alloc::string::String;
 use alloc::vec::Vec;
 use uefi::boot::{self, LoadImageSource};
@@ -72,7 +72,7 @@ pub fn load(disk: &DevicePath, file: &str, args: Option<&str>) -> Result<Loaded,
     };
 
     let volume_path = boot::open_protocol_exclusive::<DevicePath>(volume)
-        .map_err(|e| alloc::format!("volume device path: {}", StatusText(e.status())))?
+        .map_err(|e| status_cause("volume device path", e.status()))?
         .to_boxed();
     let mut storage = Vec::new();
     let full_path = super::extend_path(
@@ -95,7 +95,7 @@ pub fn load(disk: &DevicePath, file: &str, args: Option<&str>) -> Result<Loaded,
         ucs2.push(0);
         let ucs2 = ucs2.leak();
         let mut li = boot::open_protocol_exclusive::<LoadedImage>(image)
-            .map_err(|e| alloc::format!("child LoadedImage: {}", StatusText(e.status())))?;
+            .map_err(|e| status_cause("child LoadedImage", e.status()))?;
         let size = u32::try_from(ucs2.len() * 2).map_err(|_| "boot-args too long")?;
         // SAFETY: the buffer is leaked, so it outlives the child image that reads it.
         unsafe { li.set_load_options(ucs2.as_ptr().cast(), size) };

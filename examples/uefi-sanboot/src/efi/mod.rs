@@ -213,12 +213,8 @@ fn stages() -> Result<Status, Failure> {
 
     // blockio
     let disk_path = disk_device_path(&san_port.path, &root).or_else(|e| fail("blockio", e))?;
-    let disk = blockio::install(backend, disk_path).or_else(|e| {
-        fail(
-            "blockio",
-            alloc::format!("install: {}", StatusText(e.status())),
-        )
-    })?;
+    let disk = blockio::install(backend, disk_path)
+        .or_else(|e| fail("blockio", say::status_cause("install", e.status())))?;
     let volumes = chainload::volumes_on(disk.path).len();
     say::stage(
         "blockio",
@@ -237,12 +233,8 @@ fn stages() -> Result<Status, Failure> {
     )
     .or_else(|e| fail("ibft", alloc::format!("build: {e}")))?;
     let table = &table[..built.len];
-    let installed = acpi::install(table).or_else(|e| {
-        fail(
-            "ibft",
-            alloc::format!("InstallAcpiTable: {}", StatusText(e.status())),
-        )
-    })?;
+    let installed = acpi::install(table)
+        .or_else(|e| fail("ibft", say::status_cause("InstallAcpiTable", e.status())))?;
     say::stage(
         "ibft",
         format_args!(
@@ -300,11 +292,10 @@ fn bring_up_ports(
 ) -> Result<NetUp, Failure> {
     let mut configs: Vec<ibft::NicConfig<'static>> =
         ports.iter().map(nic::Port::nic_config).collect();
-    let mut order: Vec<usize> = (0..ports.len()).collect();
-    if let Some(i) = chosen {
-        order.retain(|&j| j != i);
-        order.insert(0, i);
-    }
+    // The configured port first, then the others in firmware order.
+    let order = chosen
+        .into_iter()
+        .chain((0..ports.len()).filter(|&j| Some(j) != chosen));
     let want_all = cfg.ibft_nics == IbftNics::All;
     let seed = uefi::runtime::get_time().map_or(0x5eed, |t| {
         u64::from(t.nanosecond()) ^ (u64::from(t.second()) << 32) ^ (u64::from(t.minute()) << 40)
@@ -531,7 +522,7 @@ fn cleanup(cfg: &Config<'_>, disk: &blockio::InstalledDisk, table: acpi::Install
 /// Reads a file from the volume this application was loaded from.
 fn read_own_file(path: &str) -> Result<Vec<u8>, String> {
     let sfs = boot::get_image_file_system(boot::image_handle())
-        .map_err(|e| alloc::format!("own volume: {}", StatusText(e.status())))?;
+        .map_err(|e| say::status_cause("own volume", e.status()))?;
     let name = CString16::try_from(path).map_err(|_| alloc::format!("bad path {path}"))?;
     file::read(sfs, &name).map_err(|e| alloc::format!("read {path}: {}", StatusText(e.status())))
 }

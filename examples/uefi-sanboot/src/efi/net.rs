@@ -1,7 +1,7 @@
 //! The `net` stage: brings ports up with DHCP over smoltcp on SNP (`netstack-adapter`), so each
 //! port's iBFT NIC record carries the addresses that port actually got.
 
-use super::say::StatusText;
+use super::say::status_cause;
 use alloc::boxed::Box;
 use alloc::string::String;
 use alloc::vec;
@@ -37,14 +37,14 @@ pub struct UpPort {
 #[inline(never)]
 pub fn bring_up(handle: Handle, seed: u64, timeout: Duration) -> Result<Box<UpPort>, String> {
     let settings = port_settings(handle, Addressing::Dhcp, seed)
-        .map_err(|e| alloc::format!("port identity: {}", StatusText(e.status())))?;
+        .map_err(|e| status_cause("port identity", e.status()))?;
     let snp = boot::open_protocol_exclusive::<SimpleNetwork>(handle)
-        .map_err(|e| alloc::format!("open SNP: {}", StatusText(e.status())))?;
+        .map_err(|e| status_cause("open SNP", e.status()))?;
     // The port lives until the OS takes over (the SAN port) or is shut down; its buffers are
     // leaked rather than tied to a stack frame.
     let buffers: &'static mut SnpBuffers = Box::leak(new_snp_buffers());
-    let device = SnpDevice::new(snp, buffers, false)
-        .map_err(|e| alloc::format!("SNP start: {}", StatusText(e.status())))?;
+    let device =
+        SnpDevice::new(snp, buffers, false).map_err(|e| status_cause("SNP start", e.status()))?;
     let storage: &'static mut PortStorage<'static> = Box::leak(new_port_storage());
     let tcp = TcpBuffers {
         rx: vec![0u8; RX_BUFFER].leak(),

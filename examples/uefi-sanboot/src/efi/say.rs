@@ -13,6 +13,13 @@ pub fn failed(stage: &str, cause: fmt::Arguments<'_>) {
     uefi::println!("sanboot: FAILED at {stage}: {cause}");
 }
 
+/// `<what>: <status>`: the cause of a failed firmware call. Out of line, so the formatting
+/// is compiled once for every such cause (a smaller image, docs/sanboot.md "Footprint").
+#[inline(never)]
+pub fn status_cause(what: &str, status: uefi::Status) -> alloc::string::String {
+    alloc::format!("{what}: {}", StatusText(status))
+}
+
 /// A UEFI status as the console shows it: the spec's name for the errors a boot runs into,
 /// else the raw value in hex. (`Status`'s `Debug` names all of them, at 1.5 KB more.)
 pub struct StatusText(pub uefi::Status);
