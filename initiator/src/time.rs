@@ -36,11 +36,27 @@ impl Instant {
     }
 }
 
+/// `d` in whole microseconds, saturating at `u64::MAX`; computed in 64 bits, where
+/// `Duration::as_micros` needs 128-bit arithmetic (code a firmware image pays for at every use).
+///
+/// ```
+/// use core::time::Duration;
+/// use initiator::time::saturating_micros;
+/// assert_eq!(saturating_micros(Duration::new(2, 345_678_999)), 2_345_678);
+/// assert_eq!(saturating_micros(Duration::MAX), u64::MAX);
+/// ```
+#[must_use]
+pub const fn saturating_micros(d: Duration) -> u64 {
+    d.as_secs()
+        .saturating_mul(1_000_000)
+        .saturating_add(d.subsec_micros() as u64)
+}
+
 impl Add<Duration> for Instant {
     type Output = Instant;
     /// Saturates at the end of time instead of overflowing.
     fn add(self, rhs: Duration) -> Instant {
-        let add = u64::try_from(rhs.as_micros()).unwrap_or(u64::MAX);
+        let add = saturating_micros(rhs);
         Instant {
             micros: self.micros.saturating_add(add),
         }
@@ -51,7 +67,7 @@ impl Sub<Duration> for Instant {
     type Output = Instant;
     /// Saturates at the epoch instead of underflowing.
     fn sub(self, rhs: Duration) -> Instant {
-        let sub = u64::try_from(rhs.as_micros()).unwrap_or(u64::MAX);
+        let sub = saturating_micros(rhs);
         Instant {
             micros: self.micros.saturating_sub(sub),
         }
@@ -61,6 +77,15 @@ impl Sub<Duration> for Instant {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        #[test]
+        fn saturating_micros_is_core_as_micros_saturated(secs: u64, nanos in 0u32..1_000_000_000) {
+            let d = Duration::new(secs, nanos);
+            let expected = u64::try_from(d.as_micros()).unwrap_or(u64::MAX);
+            proptest::prop_assert_eq!(saturating_micros(d), expected);
+        }
+    }
 
     #[test]
     fn arithmetic_saturates() {

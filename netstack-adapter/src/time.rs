@@ -36,7 +36,7 @@ pub fn duration_from_smoltcp(duration: smoltcp::time::Duration) -> core::time::D
 
 /// Converts a `core` duration to a smoltcp duration, saturating at `u64::MAX` microseconds.
 pub fn duration_to_smoltcp(duration: core::time::Duration) -> smoltcp::time::Duration {
-    smoltcp::time::Duration::from_micros(u64::try_from(duration.as_micros()).unwrap_or(u64::MAX))
+    smoltcp::time::Duration::from_micros(initiator::time::saturating_micros(duration))
 }
 
 #[cfg(test)]

@@ -3,12 +3,12 @@
 use super::say::{StatusText, status_cause};
 use alloc::string::String;
 use alloc::vec::Vec;
-use uefi::boot::{self, LoadImageSource};
+use uefi::boot::{self, LoadImageSource, SearchType};
 use uefi::proto::device_path::DevicePath;
 use uefi::proto::device_path::build;
 use uefi::proto::loaded_image::LoadedImage;
 use uefi::proto::media::fs::SimpleFileSystem;
-use uefi::{CString16, Handle, Status};
+use uefi::{CString16, Handle, Identify, Status};
 
 /// A loaded (not yet started) image.
 #[derive(Debug)]
@@ -30,11 +30,14 @@ fn without_end(path: &DevicePath) -> &[u8] {
 /// The file-system handles whose device path lies below `disk`.
 pub fn volumes_on(disk: &DevicePath) -> Vec<Handle> {
     let prefix = without_end(disk);
-    let Ok(handles) = boot::find_handles::<SimpleFileSystem>() else {
+    // The same lookup as the NIC stage's (`locate_handle_buffer`), so one copy is linked.
+    let Ok(handles) = boot::locate_handle_buffer(SearchType::ByProtocol(&SimpleFileSystem::GUID))
+    else {
         return Vec::new();
     };
     handles
-        .into_iter()
+        .iter()
+        .copied()
         .filter(|&h| {
             boot::open_protocol_exclusive::<DevicePath>(h)
                 .map(|p| without_end(&p).starts_with(prefix))
