@@ -12,7 +12,7 @@ impl fmt::Display for Ascii<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for &b in self.0 {
             if b.is_ascii_graphic() || b == b' ' {
-                write!(f, "{}", b as char)?;
+                fmt::Write::write_char(f, char::from(b))?;
             } else if b == 0 {
                 // Zero padding of OEM ids.
             } else {

@@ -558,16 +558,18 @@ fn extend_path<'a>(
     base: &DevicePath,
     node: &dyn build::BuildNode,
 ) -> Result<&'a DevicePath, String> {
-    let mut builder = DevicePathBuilder::with_vec(storage);
-    for n in base.node_iter() {
-        builder = builder
-            .push(&n)
-            .map_err(|e| alloc::format!("device path: {e:?}"))?;
+    fn build<'a>(
+        storage: &'a mut Vec<u8>,
+        base: &DevicePath,
+        node: &dyn build::BuildNode,
+    ) -> Result<&'a DevicePath, build::BuildError> {
+        let mut builder = DevicePathBuilder::with_vec(storage);
+        for n in base.node_iter() {
+            builder = builder.push(&n)?;
+        }
+        builder.push(node)?.finalize()
     }
-    builder
-        .push(node)
-        .and_then(DevicePathBuilder::finalize)
-        .map_err(|e| alloc::format!("device path: {e:?}"))
+    build(storage, base, node).map_err(|e| alloc::format!("device path: {e:?}"))
 }
 
 /// The SMBIOS type 1 UUID, from the SMBIOS 3 or 2 entry point in the configuration table.
