@@ -176,7 +176,16 @@ fn session_config(
     let user = args.chap_user.clone().map(leak_str).or(url_user);
     let secret = args.chap_secret.clone().map(leak_str).or(url_secret);
     let chap = match (user, secret) {
+        (Some(user), Some(secret)) if args.require_chap => {
+            Some(Chap::new(user, secret.as_bytes()).require())
+        }
         (Some(user), Some(secret)) => Some(Chap::new(user, secret.as_bytes())),
+        (None, None) if args.require_chap => {
+            return Err(Failure::new(
+                Cause::Usage,
+                "--require-chap needs CHAP credentials (--chap-user and ISCSI_CHAP_SECRET)",
+            ));
+        }
         (None, None) => None,
         (Some(_), None) => {
             return Err(Failure::new(
