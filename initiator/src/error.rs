@@ -6,8 +6,11 @@ use crate::scsi::Sense;
 /// Why a login did not reach the full feature phase.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum LoginError {
-    /// Status 0x0201: the target rejected our credentials.
-    #[error("authentication failed (login status 0x0201): wrong CHAP user or secret")]
+    /// Status 0x0201: the target rejected our credentials, or (at the first step) the
+    /// authentication methods offered: CHAP only when it is required, `None` without credentials.
+    #[error(
+        "authentication failed (login status 0x0201): CHAP credentials or offered method refused"
+    )]
     AuthenticationFailed,
     /// Status 0x0202: this initiator is not allowed to access the target (ACL).
     #[error("access forbidden (login status 0x0202): initiator not allowed by the target's ACL")]

@@ -289,6 +289,30 @@ fn cmdsn_window_is_never_exceeded_and_a_closed_window_stalls() {
 }
 
 #[test]
+fn an_exp_cmd_sn_beyond_the_commands_sent_does_not_stall_the_session() {
+    // RFC 7143 §4.2.2.1: ExpCmdSN acknowledges commands the target has received, so it can
+    // never pass the next CmdSN we would send. A target that claims otherwise (here 1000 after
+    // one command) must not close our window: the next command still goes out, with CmdSN 2.
+    let mut h = logged_in(&default_keys(), 1, 16);
+    let first = h.session.submit(read(512)).unwrap();
+    assert_eq!(h.sent().len(), 1);
+    h.feed_all(&scsi_response(
+        first.0,
+        0,
+        102,
+        1000,
+        1015,
+        Some(512),
+        &[],
+        Digests::NONE,
+    ));
+    h.session.submit(read(512)).unwrap();
+    let sent = h.sent();
+    assert_eq!(sent.len(), 1, "the second command was held back");
+    assert_eq!(&sent[0][24..28], &2u32.to_be_bytes(), "CmdSN");
+}
+
+#[test]
 fn nop_in_ping_is_answered_with_ttt_and_lun() {
     let mut h = logged_in(&default_keys(), 1, 16);
     let lun = 0x0001_0000_0000_0000u64;

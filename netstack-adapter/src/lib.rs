@@ -42,6 +42,7 @@ pub mod dhcp;
 pub mod nic;
 pub mod port;
 pub mod tcp;
+pub mod ticks;
 pub mod time;
 #[cfg(feature = "uefi")]
 pub mod uefi;

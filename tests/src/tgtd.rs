@@ -211,6 +211,12 @@ impl Tgtd {
         Ok(path)
     }
 
+    /// Adds LUN `lun` to target `tid`, backed by the existing file `path` (a whole disk image),
+    /// which is left in place when the daemon stops.
+    pub fn add_lun_file(&self, tid: u32, lun: u32, path: &Path, block_size: u32) -> io::Result<()> {
+        self.attach_backing(tid, lun, path, block_size)
+    }
+
     fn attach_backing(&self, tid: u32, lun: u32, path: &Path, block_size: u32) -> io::Result<()> {
         let (tid, lun) = (tid.to_string(), lun.to_string());
         let path = path.to_string_lossy();

@@ -2,7 +2,7 @@
 //! through the library and through the `iscsi-boot` CLI, with every output scanned for the
 //! secrets: the CLI's stdout and stderr, and `Debug`/`Display` of every error and configuration
 //! value the library hands out. Also checks the CLI's short-secret warning and that mutual CHAP
-//! (which makes authentication mandatory) is reachable from the command line.
+//! and `--require-chap` (which make authentication mandatory) are reachable from the command line.
 
 use initiator::driver::{Buffers, Client, ClientConfig};
 use initiator::session::{Chap, MutualChap, SessionConfig};
@@ -290,7 +290,7 @@ fn cli_warns_about_short_secrets_without_showing_them() {
 }
 
 #[test]
-fn cli_mutual_chap_refuses_a_target_that_skips_authentication() {
+fn cli_mutual_or_required_chap_refuses_a_target_that_skips_authentication() {
     let Some(tgtd) = Tgtd::available().then(|| Tgtd::start().expect("tgtd")) else {
         assert!(std::env::var_os(REQUIRE_PEERS_ENV).is_none());
         return;
@@ -319,6 +319,28 @@ fn cli_mutual_chap_refuses_a_target_that_skips_authentication() {
         "mutual CHAP accepted an unauthenticated target: {text}"
     );
     assert_clean("skip", &text);
+    // One-way CHAP with --require-chap refuses it too: it offers CHAP only.
+    let (out, text) = run_cli(
+        &["inquiry", &url, "--chap-user", USER, "--require-chap"],
+        &[("ISCSI_CHAP_SECRET", SECRET)],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(4),
+        "exit code 4 = authentication: {text}"
+    );
+    // tgt answers a CHAP-only offer from a target without CHAP with status 0x0201.
+    assert!(
+        text.contains("authentication failed") && text.contains("0x0201"),
+        "{text}"
+    );
+    assert_clean("require", &text);
+    // --require-chap without credentials is a usage error, before any connection.
+    let (out, text) = run_cli(&["inquiry", &url, "--require-chap"], &[]);
+    assert!(
+        !out.status.success() && text.contains("--require-chap needs CHAP credentials"),
+        "{text}"
+    );
     // One-way CHAP alone accepts such a target (documented in docs/security.md).
     let (out, text) = run_cli(
         &["inquiry", &url, "--chap-user", USER],

@@ -182,10 +182,16 @@ struct Setup<'o> {
 /// the report is printed).
 pub fn run(args: &[String]) -> Result<(), String> {
     let o = parse_options(args)?;
-    crate::run(
-        "cargo",
-        &["build", "--release", "-p", "cli", "--bin", "iscsi-boot"],
-    )?;
+    // Only the target rows run the CLI; the footprint and sanboot rows build their own images.
+    if [Part::Read, Part::Write, Part::Whole, Part::Paths]
+        .iter()
+        .any(|&p| o.wants(p))
+    {
+        crate::run(
+            "cargo",
+            &["build", "--release", "-p", "cli", "--bin", "iscsi-boot"],
+        )?;
+    }
     let ours = crate::workspace_root().join("target/release/iscsi-boot");
     let load_before = load_average();
     let mut rows = Vec::new();

@@ -13,6 +13,7 @@
 //! 120), `--keep` (leave the work
 //! directory for inspection).
 
+use iscsi_boot_tests::tgtd::Tgtd;
 use std::fs;
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -151,10 +152,12 @@ pub fn run(args: &[String]) -> Result<(), String> {
                 .into(),
             disk_line: "sanboot: disk: RAM disk from \\disk.img: 65536 blocks of 512 bytes".into(),
             dead_port: None,
+            tgtd_log: None,
         },
         Backend::Iscsi => {
-            let tgtd = Tgtd::start(&work, &image)?;
-            let port = tgtd.port;
+            let tgtd = start_tgtd(&image)?;
+            let port = tgtd.portal().port();
+            let tgtd_log = Some(tgtd.dir().join("tgtd.log"));
             _tgtd = tgtd;
             Setup {
                 root_path: format!("iscsi:10.0.3.2::{port}:1:{TARGET_IQN}"),
@@ -170,6 +173,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
                     MUTUAL_SECRET.len()
                 ),
                 dead_port: Some(free_port()?),
+                tgtd_log,
                 disk_line: format!(
                     "sanboot: disk: iSCSI 10.0.3.2:{port} lun 1 {TARGET_IQN} via port1: 65536 blocks of 512 bytes"
                 ),
@@ -331,6 +335,8 @@ struct Setup {
     chap_line: String,
     /// A host port nobody listens on (iSCSI backend), for the failover scenario.
     dead_port: Option<u16>,
+    /// tgtd's log (iSCSI backend).
+    tgtd_log: Option<PathBuf>,
 }
 
 fn run_scenario(
@@ -368,8 +374,8 @@ fn run_scenario(
     let vars = work.join("OVMF_VARS_4M.fd");
     copy(Path::new(OVMF_VARS), &vars)?;
     let log = work.join(format!("serial-{}.log", scenario.name));
-    let tgtd_log = work.join("tgtd.log");
-    let tgtd_log_before = file_len(&tgtd_log).unwrap_or(0);
+    let tgtd_log = setup.tgtd_log.as_deref();
+    let tgtd_log_before = tgtd_log.and_then(|p| file_len(p).ok()).unwrap_or(0);
     let started = Instant::now();
     let outcome = boot(esp, &vars, &log, timeout)?;
     let text = clean(&fs::read(&log).unwrap_or_default());
@@ -387,9 +393,9 @@ fn run_scenario(
     if scenario.linux {
         check_linux_report(&linux_report(&text))?;
     }
-    if scenario.session_kept {
+    if let (true, Some(tgtd_log)) = (scenario.session_kept, tgtd_log) {
         let tgtd_text =
-            String::from_utf8_lossy(&fs::read(&tgtd_log).unwrap_or_default()).into_owned();
+            String::from_utf8_lossy(&fs::read(tgtd_log).unwrap_or_default()).into_owned();
         let during = tgtd_text.get(tgtd_log_before as usize..).unwrap_or("");
         if let Some(line) = during.lines().find(|l| l.contains(TGTD_NOP_TIMEOUT)) {
             return Err(format!("e2e failed: tgtd dropped the idle session: {line}"));
@@ -867,116 +873,33 @@ fn check_log(text: &str, expected: &[String], forbidden: Option<&str>) -> Result
     Ok(())
 }
 
-/// A `tgtd` exporting one image as LUN 1 of `TARGET_IQN` on 127.0.0.1 and a free port, with
-/// mutual CHAP and its own control port; stopped (by its process id) when dropped.
-struct Tgtd {
-    child: std::process::Child,
-    port: u16,
-}
-
-impl Tgtd {
-    fn start(work: &Path, image: &Path) -> Result<Self, String> {
-        for tool in ["tgtd", "tgtadm"] {
-            if !on_path(tool) && !Path::new("/usr/sbin").join(tool).exists() {
-                return Err(format!("{tool} not found: run `cargo xtask setup`"));
-            }
-        }
-        let port = free_port()?;
-        // A control port derived from the portal's, so parallel runs do not share one.
-        let control = (u32::from(port) % 30_000 + 1_000).to_string();
-        let log = fs::File::create(work.join("tgtd.log")).map_err(|e| e.to_string())?;
-        let child = Command::new("tgtd")
-            .args([
-                "-f",
-                "-C",
-                &control,
-                "--iscsi",
-                &format!("portal=127.0.0.1:{port}"),
-            ])
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().map_err(|e| e.to_string())?)
-            .stderr(log)
-            .spawn()
-            .map_err(|e| format!("cannot start tgtd: {e}"))?;
-        let tgtd = Tgtd { child, port };
-        let tgtadm = |args: &[&str]| {
-            let mut all = vec!["-C", control.as_str(), "--lld", "iscsi"];
-            all.extend_from_slice(args);
-            tool("tgtadm", &all)
-        };
-        let started = Instant::now();
-        while tgtadm(&["--op", "show", "--mode", "sys"]).is_err() {
-            if started.elapsed() > Duration::from_secs(10) {
-                return Err("tgtd did not come up within 10 s".into());
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        let img = image.to_str().ok_or("non-UTF-8 path")?;
-        tgtadm(&[
-            "--op", "new", "--mode", "target", "--tid", "1", "-T", TARGET_IQN,
-        ])?;
-        tgtadm(&[
-            "--op",
-            "new",
-            "--mode",
-            "logicalunit",
-            "--tid",
-            "1",
-            "--lun",
-            "1",
-            "-b",
-            img,
-        ])?;
-        tgtadm(&[
-            "--op", "bind", "--mode", "target", "--tid", "1", "-I", "ALL",
-        ])?;
-        // Mutual CHAP: the initiator must log in as CHAP_USER; the target answers as MUTUAL_USER.
-        for (user, secret) in [(CHAP_USER, CHAP_SECRET), (MUTUAL_USER, MUTUAL_SECRET)] {
-            tgtadm(&[
-                "--op",
-                "new",
-                "--mode",
-                "account",
-                "--user",
-                user,
-                "--password",
-                secret,
-            ])?;
-        }
-        tgtadm(&[
-            "--op", "bind", "--mode", "account", "--tid", "1", "--user", CHAP_USER,
-        ])?;
-        tgtadm(&[
-            "--op",
-            "bind",
-            "--mode",
-            "account",
-            "--tid",
-            "1",
-            "--user",
-            MUTUAL_USER,
-            "--outgoing",
-        ])?;
-        // Ping the initiator every second and drop the connection after three unanswered
-        // pings: an initiator that does not service its session while the loader is busy
-        // elsewhere loses it (the `idle` scenario).
-        for (name, value) in [("nop_interval", "1"), ("nop_count", "3")] {
-            tgtadm(&[
-                "--op", "update", "--mode", "target", "--tid", "1", "-n", name, "-v", value,
-            ])?;
-        }
-        eprintln!(
-            "e2e: tgtd exports {img} as {TARGET_IQN} LUN 1 on 127.0.0.1:{port} (mutual CHAP, NOP-In every 1 s)"
-        );
-        Ok(tgtd)
+/// A `tgtd` (the test harness's) exporting `image` as LUN 1 of `TARGET_IQN` on 127.0.0.1 and a
+/// free port, with mutual CHAP; stopped when dropped.
+fn start_tgtd(image: &Path) -> Result<Tgtd, String> {
+    if !Tgtd::available() {
+        return Err("tgtd needs root and the `tgt` package: run `cargo xtask setup`".into());
     }
-}
-
-impl Drop for Tgtd {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+    let io = |e: std::io::Error| format!("tgtd: {e}");
+    let tgtd = Tgtd::start().map_err(io)?;
+    tgtd.new_target(1, TARGET_IQN).map_err(io)?;
+    tgtd.add_lun_file(1, 1, image, 512).map_err(io)?;
+    tgtd.bind_all(1).map_err(io)?;
+    // Mutual CHAP: the initiator must log in as CHAP_USER; the target answers as MUTUAL_USER.
+    tgtd.new_account(CHAP_USER, CHAP_SECRET).map_err(io)?;
+    tgtd.new_account(MUTUAL_USER, MUTUAL_SECRET).map_err(io)?;
+    tgtd.bind_incoming_account(1, CHAP_USER).map_err(io)?;
+    tgtd.bind_outgoing_account(1, MUTUAL_USER).map_err(io)?;
+    // Ping the initiator every second and drop the connection after three unanswered pings:
+    // an initiator that does not service its session while the loader is busy elsewhere loses
+    // it (the `idle` scenario).
+    tgtd.set_param(1, "nop_interval", "1").map_err(io)?;
+    tgtd.set_param(1, "nop_count", "3").map_err(io)?;
+    eprintln!(
+        "e2e: tgtd exports {} as {TARGET_IQN} LUN 1 on {} (mutual CHAP, NOP-In every 1 s)",
+        image.display(),
+        tgtd.portal()
+    );
+    Ok(tgtd)
 }
 
 #[cfg(test)]
@@ -998,6 +921,7 @@ mod tests {
             disk_line: "sanboot: disk: RAM disk".into(),
             chap_line: String::new(),
             dead_port: None,
+            tgtd_log: None,
         };
         let want = expected_boot(&setup);
         assert!(check_log(&want.join("\n"), &want, Some("sanboot: FAILED")).is_ok());

@@ -41,6 +41,10 @@ pub struct SessionArgs {
         hide_env_values = true
     )]
     pub mutual_chap_secret: Option<String>,
+    /// Refuse a target that lets us in without CHAP (`AuthMethod=None`) instead of logging in
+    /// unauthenticated; mutual CHAP always refuses it.
+    #[arg(long)]
+    pub require_chap: bool,
     /// Our iSCSI name (default: iqn.2026-01.org.iscsi-boot:<hostname>).
     #[arg(long, value_name = "IQN")]
     pub initiator_name: Option<String>,
@@ -64,6 +68,7 @@ impl std::fmt::Debug for SessionArgs {
             .field("chap_secret", &set(&self.chap_secret))
             .field("mutual_chap_user", &self.mutual_chap_user)
             .field("mutual_chap_secret", &set(&self.mutual_chap_secret))
+            .field("require_chap", &self.require_chap)
             .field("initiator_name", &self.initiator_name)
             .field("header_digest", &self.header_digest)
             .field("data_digest", &self.data_digest)

@@ -180,9 +180,11 @@ impl Session<'_> {
         if status && stat_sn.ge(self.exp_stat_sn) {
             self.exp_stat_sn = stat_sn.next();
         }
-        // A window is valid when MaxCmdSN >= ExpCmdSN - 1; stale values are ignored.
+        // A window is valid when MaxCmdSN >= ExpCmdSN - 1; stale values are ignored. ExpCmdSN
+        // acknowledges commands received, so one past our next CmdSN is a target error: taking
+        // it would close the window on commands never sent and stall the session.
         if max_cmd_sn.ge(exp_cmd_sn.wrapping_sub(1)) {
-            if exp_cmd_sn.gt(self.exp_cmd_sn) {
+            if exp_cmd_sn.gt(self.exp_cmd_sn) && !exp_cmd_sn.gt(self.cmd_sn) {
                 self.exp_cmd_sn = exp_cmd_sn;
             }
             if max_cmd_sn.gt(self.max_cmd_sn) {

@@ -1,7 +1,8 @@
-//! A [`Clock`] for boot services: the firmware's timestamp counter when it has one, else time
-//! counted from `Stall`.
+//! A [`Clock`] for boot services: the CPU's timestamp counter on x86_64, else the firmware's
+//! timestamp protocol when it has one, else time counted from `Stall`.
 
 use crate::clock::Clock;
+use crate::ticks::TickScale;
 use core::time::Duration;
 use initiator::time::Instant;
 use uefi::boot::{self, ScopedProtocol};
@@ -10,18 +11,29 @@ use uefi::proto::misc::Timestamp;
 /// Longest single `Stall` while idling: short, so frames are picked up promptly.
 const IDLE_STEP: Duration = Duration::from_micros(50);
 
+/// Longest single spin on the timestamp counter while idling: the next poll of an idle SNP
+/// (a memory read in a virtio driver) costs less than a `Stall`, so poll again soon.
+const SPIN_STEP: u64 = 10;
+
 /// Readings between two real-time-clock checks in counting mode (`GetTime` is slow).
 pub const RTC_EVERY: u32 = 256;
 
 /// Monotonic time in boot services.
 ///
-/// With `EFI_TIMESTAMP_PROTOCOL` (EDK2's TimestampDxe; OVMF does not ship it) readings come from
+/// On x86_64 readings come from the CPU's timestamp counter (`rdtsc`), its frequency measured
+/// once against `Stall` (see [`tsc`]), and idling spins on it: no port I/O per reading or per
+/// idle step. `Stall` and the timestamp protocol read a hardware timer through I/O ports
+/// (OVMF: the ACPI PM timer), which under emulation costs an exit to the emulator per read and
+/// slowed a polling receive loop down measurably (docs/sanboot.md "Read throughput").
+///
+/// Elsewhere, with `EFI_TIMESTAMP_PROTOCOL` (EDK2's TimestampDxe; OVMF does not ship it) readings come from
 /// the firmware's counter, wrap-around handled. Without it, time advances by what is spent in
 /// `Stall` while idling plus 1 µs per reading, and is pulled forward to the real-time clock
 /// (`GetTime`, whole seconds) every [`RTC_EVERY`] readings: busy polling can make it lag by at
 /// most about a second, never run fast, so timeouts run slightly long rather than short.
 #[derive(Debug)]
 pub struct FirmwareClock {
+    tsc: Option<TickScale>,
     counter: Option<Counter>,
     /// Microseconds counted without a timestamp counter.
     counted_micros: u64,
@@ -50,8 +62,18 @@ struct Counter {
 }
 
 impl FirmwareClock {
-    /// Uses the timestamp counter when the firmware has one.
+    /// Uses the CPU's timestamp counter on x86_64, else the firmware's when it has one.
     pub fn new() -> Self {
+        let tsc = tsc::hz().and_then(|hz| TickScale::new(hz, tsc::read()));
+        if tsc.is_some() {
+            return FirmwareClock {
+                tsc,
+                counter: None,
+                counted_micros: 0,
+                rtc_start: None,
+                readings: 0,
+            };
+        }
         let counter = (|| {
             let handle = boot::get_handle_for_protocol::<Timestamp>().ok()?;
             let protocol = boot::open_protocol_exclusive::<Timestamp>(handle).ok()?;
@@ -74,6 +96,7 @@ impl FirmwareClock {
             None
         };
         FirmwareClock {
+            tsc: None,
             counter,
             counted_micros: 0,
             rtc_start,
@@ -81,9 +104,10 @@ impl FirmwareClock {
         }
     }
 
-    /// Whether readings come from the firmware's timestamp counter.
+    /// Whether readings come from a hardware counter (the CPU's or the firmware's) rather than
+    /// from counting `Stall`s.
     pub fn has_counter(&self) -> bool {
-        self.counter.is_some()
+        self.tsc.is_some() || self.counter.is_some()
     }
 }
 
@@ -95,6 +119,9 @@ impl Default for FirmwareClock {
 
 impl Clock for FirmwareClock {
     fn now(&mut self) -> Instant {
+        if let Some(scale) = &mut self.tsc {
+            return Instant::from_micros(scale.micros(tsc::read()));
+        }
         match &mut self.counter {
             Some(c) => {
                 let raw = c.protocol.get_timestamp().min(c.end_value);
@@ -125,11 +152,76 @@ impl Clock for FirmwareClock {
     }
 
     fn idle(&mut self, timeout: Duration) {
+        if let Some(scale) = &mut self.tsc {
+            let step = u64::try_from(timeout.as_micros()).map_or(SPIN_STEP, |t| t.min(SPIN_STEP));
+            let end = scale.micros(tsc::read()).saturating_add(step);
+            while scale.micros(tsc::read()) < end {
+                core::hint::spin_loop();
+            }
+            return;
+        }
         let step = timeout.min(IDLE_STEP);
         boot::stall(step);
         if self.counter.is_none() {
             let micros = u64::try_from(step.as_micros()).unwrap_or(u64::MAX);
             self.counted_micros = self.counted_micros.saturating_add(micros);
         }
+    }
+}
+
+/// The x86_64 timestamp counter and its frequency, measured once per boot.
+#[cfg(target_arch = "x86_64")]
+mod tsc {
+    use core::sync::atomic::{AtomicU64, Ordering};
+    use core::time::Duration;
+    use uefi::boot;
+
+    /// One calibration `Stall`; the shortest of [`ROUNDS`] counts, since a delay can only
+    /// overrun (an emulator descheduled mid-way), which would make the clock slow.
+    const STALL: Duration = Duration::from_millis(2);
+    const ROUNDS: usize = 3;
+
+    /// The measured frequency; 0 until measured, 1 when unusable.
+    static HZ: AtomicU64 = AtomicU64::new(0);
+
+    /// The counter.
+    pub fn read() -> u64 {
+        // SAFETY: `rdtsc` exists on every x86_64 CPU, has no operands and only reads the
+        // counter; UEFI runs at ring 0, where CR4.TSD cannot forbid it.
+        unsafe { core::arch::x86_64::_rdtsc() }
+    }
+
+    /// Ticks per second, measured against `Stall` on first use (6 ms), or `None` if the
+    /// counter does not advance usefully.
+    pub fn hz() -> Option<u64> {
+        let known = HZ.load(Ordering::Relaxed);
+        if known == 0 {
+            let fewest = (0..ROUNDS)
+                .map(|_| {
+                    let start = read();
+                    boot::stall(STALL);
+                    read().wrapping_sub(start)
+                })
+                .min()
+                .unwrap_or(0);
+            let micros = u64::try_from(STALL.as_micros()).unwrap_or(u64::MAX);
+            let hz = crate::ticks::hz_from(fewest, micros)
+                .filter(|&hz| hz >= crate::ticks::MIN_HZ)
+                .unwrap_or(1);
+            HZ.store(hz, Ordering::Relaxed);
+            return (hz > 1).then_some(hz);
+        }
+        (known > 1).then_some(known)
+    }
+}
+
+/// No timestamp counter to use on other architectures.
+#[cfg(not(target_arch = "x86_64"))]
+mod tsc {
+    pub fn read() -> u64 {
+        0
+    }
+    pub fn hz() -> Option<u64> {
+        None
     }
 }
