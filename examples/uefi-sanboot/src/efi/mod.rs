@@ -49,7 +49,7 @@ pub fn run() -> Status {
     match stages() {
         Ok(status) => status,
         Err(f) => {
-            say::failed(f.stage, format_args!("{}", f.cause));
+            say::failed(f.stage, &f.cause);
             Status::ABORTED
         }
     }

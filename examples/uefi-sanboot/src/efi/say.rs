@@ -9,7 +9,7 @@ pub fn stage(stage: &str, detail: fmt::Arguments<'_>) {
 }
 
 /// Prints `sanboot: FAILED at <stage>: <cause>`, the one line a failed boot leaves.
-pub fn failed(stage: &str, cause: fmt::Arguments<'_>) {
+pub fn failed(stage: &str, cause: &str) {
     uefi::println!("sanboot: FAILED at {stage}: {cause}");
 }
 
