@@ -86,51 +86,88 @@ impl Task {
 }
 
 /// Fixed-size table of tasks, indexed by search on the ITT.
+///
+/// `live` has bit `i` set exactly when `slots[i]` holds a task, so the table's walks (several per
+/// transmitted PDU) visit only the tasks in flight, not all [`MAX_TASKS`] slots.
 #[derive(Debug)]
 pub(crate) struct TaskTable {
     slots: [Option<Task>; MAX_TASKS],
+    live: u32,
+}
+
+// `live` has one bit per slot.
+const _: () = assert!(MAX_TASKS <= u32::BITS as usize);
+
+/// Indices of the set bits of a mask, lowest first.
+struct SetBits(u32);
+
+impl Iterator for SetBits {
+    type Item = usize;
+
+    fn next(&mut self) -> Option<usize> {
+        if self.0 == 0 {
+            return None;
+        }
+        let i = self.0.trailing_zeros();
+        self.0 &= self.0 - 1;
+        Some(i as usize)
+    }
 }
 
 impl TaskTable {
     pub const fn new() -> Self {
         TaskTable {
             slots: [None; MAX_TASKS],
+            live: 0,
         }
     }
 
     pub fn len(&self) -> usize {
-        self.slots.iter().filter(|s| s.is_some()).count()
+        self.live.count_ones() as usize
     }
 
     pub fn insert(&mut self, task: Task) -> bool {
-        match self.slots.iter_mut().find(|s| s.is_none()) {
+        let free = (!self.live).trailing_zeros() as usize;
+        match self.slots.get_mut(free) {
             Some(slot) => {
                 *slot = Some(task);
+                self.live |= 1 << free;
                 true
             }
             None => false,
         }
     }
 
+    /// The slot index of the task tagged `itt`.
+    fn index_of(&self, itt: u32) -> Option<usize> {
+        SetBits(self.live).find(|&i| {
+            self.slots
+                .get(i)
+                .is_some_and(|s| s.is_some_and(|t| t.itt == itt))
+        })
+    }
+
     pub fn get_mut(&mut self, itt: u32) -> Option<&mut Task> {
-        self.slots.iter_mut().flatten().find(|t| t.itt == itt)
+        let i = self.index_of(itt)?;
+        self.slots.get_mut(i)?.as_mut()
     }
 
     pub fn get(&self, itt: u32) -> Option<&Task> {
-        self.slots.iter().flatten().find(|t| t.itt == itt)
+        let i = self.index_of(itt)?;
+        self.slots.get(i)?.as_ref()
     }
 
     pub fn remove(&mut self, itt: u32) -> Option<Task> {
-        self.slots
-            .iter_mut()
-            .find(|s| s.is_some_and(|t| t.itt == itt))
-            .and_then(Option::take)
+        let i = self.index_of(itt)?;
+        self.live &= !(1 << i);
+        self.slots.get_mut(i)?.take()
     }
 
     pub fn iter(&self) -> impl Iterator<Item = &Task> {
-        self.slots.iter().flatten()
+        SetBits(self.live).filter_map(|i| self.slots.get(i)?.as_ref())
     }
 
+    /// Every task, for the rare whole-table updates (a new connection).
     pub fn iter_mut(&mut self) -> impl Iterator<Item = &mut Task> {
         self.slots.iter_mut().flatten()
     }
@@ -141,5 +178,55 @@ impl TaskTable {
             .filter(|t| !t.sent)
             .max_by_key(|t| next_itt.wrapping_sub(t.itt))
             .map(|t| t.itt)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn task(itt: u32) -> Task {
+        Task::new(itt, 0, &[0x28, 0, 0, 0, 0, 0, 0, 0, 1, 0], 512, 0)
+    }
+
+    #[test]
+    fn holds_max_tasks_and_reuses_freed_slots() {
+        let mut table = TaskTable::new();
+        for itt in 0..MAX_TASKS as u32 {
+            assert!(table.insert(task(itt)));
+        }
+        assert_eq!(table.len(), MAX_TASKS);
+        assert!(!table.insert(task(99)), "a full table refuses");
+        assert_eq!(table.remove(7).map(|t| t.itt), Some(7));
+        assert_eq!(table.remove(7).map(|t| t.itt), None, "removed once");
+        assert!(table.get(7).is_none());
+        assert_eq!(table.len(), MAX_TASKS - 1);
+        assert!(table.insert(task(100)));
+        assert_eq!(table.get(100).map(|t| t.itt), Some(100));
+        assert_eq!(table.len(), MAX_TASKS);
+    }
+
+    #[test]
+    fn walks_see_exactly_the_tasks_in_flight() {
+        let mut table = TaskTable::new();
+        for itt in [10, 11, 12, 13] {
+            assert!(table.insert(task(itt)));
+        }
+        table.remove(11);
+        let mut seen = [0u32; 4];
+        let mut n = 0;
+        for t in table.iter() {
+            seen[n] = t.itt;
+            n += 1;
+        }
+        seen[..n].sort_unstable();
+        assert_eq!(&seen[..n], &[10, 12, 13]);
+        for t in table.iter_mut() {
+            t.sent = t.itt != 12;
+        }
+        assert_eq!(table.first_unsent(14), Some(12));
+        table.get_mut(12).unwrap().sent = true;
+        assert_eq!(table.first_unsent(14), None);
+        assert_eq!(table.len(), 3);
     }
 }

@@ -569,7 +569,9 @@ fn extend_path<'a>(
         }
         builder.push(node)?.finalize()
     }
-    build(storage, base, node).map_err(|e| alloc::format!("device path: {e:?}"))
+    // `storage` grows, so this fails only for a node over 64 KiB (a huge boot-file name) or an
+    // end node inside the firmware's path.
+    build(storage, base, node).map_err(|_| String::from("device path node too long or malformed"))
 }
 
 /// The SMBIOS type 1 UUID, from the SMBIOS 3 or 2 entry point in the configuration table.
