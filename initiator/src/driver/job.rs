@@ -54,7 +54,7 @@ struct InFlight {
 /// Routes the session's Data-In / Data-Out by task tag to the job's request keys.
 struct Router<'j> {
     job: &'j mut dyn Job,
-    inflight: &'j [Option<InFlight>; MAX_TASKS],
+    inflight: &'j [Option<InFlight>],
 }
 
 impl Router<'_> {
@@ -98,13 +98,19 @@ pub(crate) fn run<C: Connector>(
     job: &mut dyn Job,
     progress: &mut dyn FnMut(u64),
 ) -> Result<(), Error> {
-    let mut inflight: [Option<InFlight>; MAX_TASKS] = [None; MAX_TASKS];
+    let depth = usize::from(client.config.session.queue_depth.max(1)).min(MAX_TASKS);
+    // At most `depth` requests are ever out, in flight and parked for retry together (one
+    // leaves `inflight` before it is parked, and a new one is handed out only below the
+    // depth), so the first `depth` slots always hold them all and have a free one when
+    // needed: the per-PDU lookups below walk `depth` slots, not MAX_TASKS.
+    let mut inflight_slots: [Option<InFlight>; MAX_TASKS] = [None; MAX_TASKS];
+    let inflight = &mut inflight_slots[..depth];
     // Requests to (re)submit before new ones: retries and ones the session had no room for.
-    let mut retry: [Option<InFlight>; MAX_TASKS] = [None; MAX_TASKS];
+    let mut retry_slots: [Option<InFlight>; MAX_TASKS] = [None; MAX_TASKS];
+    let retry = &mut retry_slots[..depth];
     let mut exhausted = false;
     let mut done_bytes = 0u64;
     let lun = client.lun();
-    let depth = usize::from(client.config.session.queue_depth.max(1)).min(MAX_TASKS);
     // Bounds on recovery without progress: connection failures and stalled commands since the
     // last completion.
     let mut failures = 0u32;
@@ -145,7 +151,7 @@ pub(crate) fn run<C: Connector>(
                     }
                 }
                 Err(crate::error::SubmitError::QueueFull) => {
-                    park(&mut retry, next);
+                    park(retry, next);
                     break;
                 }
                 Err(e) => return Err(Error::Submit(e)),
@@ -169,7 +175,7 @@ pub(crate) fn run<C: Connector>(
         {
             let mut router = Router {
                 job: &mut *job,
-                inflight: &inflight,
+                inflight,
             };
             client.pump_once(&mut router, deadline);
         }
@@ -202,7 +208,7 @@ pub(crate) fn run<C: Connector>(
                             if f.unit_attentions > client.config.unit_attention_retries {
                                 return Err(Error::CheckCondition(s));
                             }
-                            park(&mut retry, f);
+                            park(retry, f);
                         }
                         Outcome::NotReady(s) => {
                             f.not_ready += 1;
@@ -211,14 +217,14 @@ pub(crate) fn run<C: Connector>(
                             }
                             let until = client.connector.now() + client.config.not_ready_delay;
                             client.connector.sleep_until(until);
-                            park(&mut retry, f);
+                            park(retry, f);
                         }
                         Outcome::Busy => {
                             f.not_ready += 1;
                             if f.not_ready > client.config.not_ready_retries {
                                 return Err(Error::ScsiStatus(c.status.into()));
                             }
-                            park(&mut retry, f);
+                            park(retry, f);
                         }
                         Outcome::Fail(e) => return Err(e),
                     }
@@ -252,8 +258,10 @@ pub(crate) fn run<C: Connector>(
 }
 
 /// Queues `f` for resubmission (the table has room: `f` came out of `inflight`).
-fn park(retry: &mut [Option<InFlight>; MAX_TASKS], f: InFlight) {
-    if let Some(slot) = retry.iter_mut().find(|s| s.is_none()) {
+fn park(retry: &mut [Option<InFlight>], f: InFlight) {
+    let slot = retry.iter_mut().find(|s| s.is_none());
+    debug_assert!(slot.is_some(), "more requests out than the queue depth");
+    if let Some(slot) = slot {
         *slot = Some(f);
     }
 }
