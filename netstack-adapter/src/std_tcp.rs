@@ -185,8 +185,7 @@ impl Clock {
     }
 
     fn now(&self) -> Instant {
-        let micros = self.epoch.elapsed().as_micros();
-        Instant::from_micros(u64::try_from(micros).unwrap_or(u64::MAX))
+        Instant::from_micros(initiator::time::saturating_micros(self.epoch.elapsed()))
     }
 }
 

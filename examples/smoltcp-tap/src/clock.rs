@@ -24,7 +24,7 @@ impl TapClock {
 
 impl netstack_adapter::Clock for TapClock {
     fn now(&mut self) -> Instant {
-        Instant::from_micros(u64::try_from(self.start.elapsed().as_micros()).unwrap_or(u64::MAX))
+        Instant::from_micros(initiator::time::saturating_micros(self.start.elapsed()))
     }
 
     fn idle(&mut self, timeout: Duration) {

@@ -4,7 +4,7 @@
 use crate::clock::Clock;
 use crate::ticks::TickScale;
 use core::time::Duration;
-use initiator::time::Instant;
+use initiator::time::{Instant, saturating_micros};
 use uefi::boot::{self, ScopedProtocol};
 use uefi::proto::misc::Timestamp;
 
@@ -51,6 +51,24 @@ fn rtc_seconds() -> Option<u64> {
     Some(days * 86_400 + hms)
 }
 
+/// The firmware's `EFI_TIMESTAMP_PROTOCOL` counter, when it has a usable one.
+fn timestamp_counter() -> Option<Counter> {
+    let handle = boot::get_handle_for_protocol::<Timestamp>().ok()?;
+    let protocol = boot::open_protocol_exclusive::<Timestamp>(handle).ok()?;
+    let properties = protocol.get_properties().ok()?;
+    if properties.frequency == 0 || properties.end_value == 0 {
+        return None;
+    }
+    let last = protocol.get_timestamp();
+    Some(Counter {
+        protocol,
+        frequency: properties.frequency,
+        end_value: properties.end_value,
+        last,
+        ticks: 0,
+    })
+}
+
 #[derive(Debug)]
 struct Counter {
     protocol: ScopedProtocol<Timestamp>,
@@ -65,38 +83,18 @@ impl FirmwareClock {
     /// Uses the CPU's timestamp counter on x86_64, else the firmware's when it has one.
     pub fn new() -> Self {
         let tsc = tsc::hz().and_then(|hz| TickScale::new(hz, tsc::read()));
-        if tsc.is_some() {
-            return FirmwareClock {
-                tsc,
-                counter: None,
-                counted_micros: 0,
-                rtc_start: None,
-                readings: 0,
-            };
-        }
-        let counter = (|| {
-            let handle = boot::get_handle_for_protocol::<Timestamp>().ok()?;
-            let protocol = boot::open_protocol_exclusive::<Timestamp>(handle).ok()?;
-            let properties = protocol.get_properties().ok()?;
-            if properties.frequency == 0 || properties.end_value == 0 {
-                return None;
-            }
-            let last = protocol.get_timestamp();
-            Some(Counter {
-                protocol,
-                frequency: properties.frequency,
-                end_value: properties.end_value,
-                last,
-                ticks: 0,
-            })
-        })();
-        let rtc_start = if counter.is_none() {
+        let counter = if tsc.is_some() {
+            None
+        } else {
+            timestamp_counter()
+        };
+        let rtc_start = if tsc.is_none() && counter.is_none() {
             rtc_seconds()
         } else {
             None
         };
         FirmwareClock {
-            tsc: None,
+            tsc,
             counter,
             counted_micros: 0,
             rtc_start,
@@ -153,7 +151,7 @@ impl Clock for FirmwareClock {
 
     fn idle(&mut self, timeout: Duration) {
         if let Some(scale) = &mut self.tsc {
-            let step = u64::try_from(timeout.as_micros()).map_or(SPIN_STEP, |t| t.min(SPIN_STEP));
+            let step = saturating_micros(timeout).min(SPIN_STEP);
             let end = scale.micros(tsc::read()).saturating_add(step);
             while scale.micros(tsc::read()) < end {
                 core::hint::spin_loop();
@@ -163,8 +161,7 @@ impl Clock for FirmwareClock {
         let step = timeout.min(IDLE_STEP);
         boot::stall(step);
         if self.counter.is_none() {
-            let micros = u64::try_from(step.as_micros()).unwrap_or(u64::MAX);
-            self.counted_micros = self.counted_micros.saturating_add(micros);
+            self.counted_micros = self.counted_micros.saturating_add(saturating_micros(step));
         }
     }
 }
@@ -204,7 +201,7 @@ mod tsc {
                 })
                 .min()
                 .unwrap_or(0);
-            let micros = u64::try_from(STALL.as_micros()).unwrap_or(u64::MAX);
+            let micros = initiator::time::saturating_micros(STALL);
             let hz = crate::ticks::hz_from(fewest, micros)
                 .filter(|&hz| hz >= crate::ticks::MIN_HZ)
                 .unwrap_or(1);
