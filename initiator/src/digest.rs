@@ -10,7 +10,7 @@
 //! assert_eq!(digest_bytes(crc32c(&[0u8; 32])), [0xaa, 0x36, 0x91, 0x8a]);
 //! ```
 
-use crc::{CRC_32_ISCSI, Crc, Table};
+use crc::{CRC_32_ISCSI, Crc};
 
 /// Length of a header or data digest on the wire.
 pub const DIGEST_LEN: usize = 4;
@@ -18,11 +18,11 @@ pub const DIGEST_LEN: usize = 4;
 /// The table-driven CRC32C engine: slice-by-16 (16 KiB of tables built at compile time), several
 /// times faster than the byte-at-a-time table on 8 KiB data segments (see `benches/codec.rs`).
 #[cfg(not(feature = "small-crc"))]
-type Engine = Table<16>;
+type Engine = crc::Table<16>;
 
-/// With `small-crc`: the byte-at-a-time table (1 KiB instead of 16 KiB), for size-bound firmware.
+/// With `small-crc`: bit at a time, no table (16 KiB less), for size-bound firmware.
 #[cfg(feature = "small-crc")]
-type Engine = Table<1>;
+type Engine = crc::NoTable;
 
 static CRC32C: Crc<u32, Engine> = Crc::<u32, Engine>::new(&CRC_32_ISCSI);
 

@@ -405,6 +405,36 @@ proptest! {
         prop_assert_eq!(&out[..got], bytes.as_slice());
     }
 
+    /// Any text over the base64 alphabet and `=`: the `base64` crate (padding optional, canonical
+    /// trailing bits) accepts exactly what we accept, with the same bytes.
+    #[test]
+    fn base64_agrees_with_the_base64_crate(body in "[A-Za-z0-9+/=]{1,24}") {
+        use base64::Engine as _;
+        use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+        const REFERENCE: GeneralPurpose = GeneralPurpose::new(
+            &base64::alphabet::STANDARD,
+            GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
+        );
+        let mut want = [0u8; 64];
+        let want = REFERENCE.decode_slice(body.as_bytes(), &mut want).map(|n| want[..n].to_vec());
+        let mut out = [0u8; 64];
+        let got = decode_value(&format!("0b{body}"), &mut out).map(|n| out[..n].to_vec());
+        prop_assert_eq!(got.ok(), want.ok());
+    }
+
+    /// Unpadded base64, as some targets send it, decodes to the same bytes, into a buffer of
+    /// exactly the decoded length.
+    #[test]
+    fn base64_without_padding(bytes in proptest::collection::vec(any::<u8>(), 1..300)) {
+        use base64::Engine as _;
+        let mut enc = vec![0u8; bytes.len() * 4 / 3 + 4];
+        let n = base64::engine::general_purpose::STANDARD_NO_PAD.encode_slice(&bytes, &mut enc).unwrap();
+        let text = std::str::from_utf8(&enc[..n]).unwrap();
+        let mut out = vec![0u8; bytes.len()];
+        prop_assert_eq!(decode_value(&format!("0b{text}"), &mut out), Ok(bytes.len()));
+        prop_assert_eq!(out, bytes);
+    }
+
     #[test]
     fn decoding_arbitrary_text_never_panics(s in ".{0,64}", len in 0usize..40) {
         let mut out = vec![0u8; len];
