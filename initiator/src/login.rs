@@ -4,19 +4,20 @@
 //! The session frames the PDUs, joins continued (C bit) responses and feeds each complete
 //! response text to [`Login::handle_response`]; [`Login::next_request`] writes the next text.
 
+use crate::addr::{Host, Portal};
 use crate::chap::{self, ChapConfig, ChapError, ChapExchange, Secret};
 use crate::error::LoginError;
 use crate::params::{Negotiator, SessionType};
 use crate::pdu::{LoginStatus, Stage, StatusClass};
 use crate::session::config::{Negotiated, SessionConfig};
 use crate::text::{TextIter, TextWriter};
-use core::net::{IpAddr, SocketAddr};
+use core::net::SocketAddr;
 
 /// Most login PDU round trips before the login is declared stuck.
 const MAX_ROUND_TRIPS: u8 = 16;
 
 /// The well-known iSCSI port, used when a TargetAddress names none.
-pub const DEFAULT_PORT: u16 = 3260;
+pub const DEFAULT_PORT: u16 = crate::addr::DEFAULT_PORT;
 
 /// Where the login stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -352,8 +353,9 @@ pub(crate) fn find<'a>(text: &'a [u8], key: &str) -> Option<&'a str> {
     TextIter::new(text).find_key(key).and_then(Result::ok)
 }
 
-/// Parses a TargetAddress value: `ip[:port][,tpgt]` or `[ipv6][:port][,tpgt]`.
-/// Host names are not resolved (the core has no resolver): `None`.
+/// Parses a TargetAddress value: `ip[:port][,tpgt]` or `[ipv6][:port][,tpgt]`, as
+/// [`Portal::parse_target_address`] does. Host names are not resolved (the core has no
+/// resolver): `None`.
 ///
 /// ```
 /// use initiator::login::parse_target_address;
@@ -363,23 +365,16 @@ pub(crate) fn find<'a>(text: &'a [u8], key: &str) -> Option<&'a str> {
 /// ```
 #[must_use]
 pub fn parse_target_address(value: &str) -> Option<SocketAddr> {
-    let addr = value.split(',').next()?;
-    let (host, port) = if let Some(rest) = addr.strip_prefix('[') {
-        let (host, after) = rest.split_once(']')?;
-        (host, after.strip_prefix(':'))
-    } else {
-        match addr.rsplit_once(':') {
-            Some((h, p)) if !h.contains(':') => (h, Some(p)),
-            Some(_) => (addr, None), // a bare IPv6 literal
-            None => (addr, None),
-        }
-    };
-    let ip: IpAddr = host.parse().ok()?;
-    let port = match port {
-        Some(p) => p.parse().ok()?,
-        None => DEFAULT_PORT,
-    };
-    Some(SocketAddr::new(ip, port))
+    match Portal::parse_target_address(value).ok()? {
+        (
+            Portal {
+                host: Host::Ip(ip),
+                port,
+            },
+            _,
+        ) => Some(SocketAddr::new(ip, port)),
+        _ => None,
+    }
 }
 
 /// Runs `f` with the session's CHAP settings as a [`ChapConfig`] (secrets copied into
@@ -440,9 +435,9 @@ mod tests {
 
     proptest::proptest! {
         #[test]
-        fn target_address_round_trip(addr in proptest::prelude::any::<SocketAddr>(), tpgt in 0u16..) {
+        fn target_address_round_trip(addr in proptest::prelude::any::<SocketAddr>(), port in 1u16.., tpgt in 0u16..) {
             // Display of SocketAddr brackets IPv6 literals, as TargetAddress does.
-            let ip_only = SocketAddr::new(addr.ip(), addr.port());
+            let ip_only = SocketAddr::new(addr.ip(), port);
             let value = std::format!("{ip_only},{tpgt}");
             proptest::prop_assert_eq!(parse_target_address(&value), Some(ip_only));
         }

@@ -20,7 +20,9 @@
 //! ```
 
 use core::fmt;
-use core::net::{IpAddr, Ipv6Addr};
+use core::net::IpAddr;
+
+mod ip;
 
 /// The well-known iSCSI port.
 pub const DEFAULT_PORT: u16 = 3260;
@@ -77,7 +79,7 @@ impl<'a> Host<'a> {
     /// Parses a host without brackets: an IP literal or a host name
     /// (`A-Z a-z 0-9 . - _`, at most [`MAX_HOST_NAME_LEN`]).
     pub fn parse(s: &'a str) -> Result<Self, AddrError> {
-        if let Ok(ip) = s.parse::<IpAddr>() {
+        if let Some(ip) = ip::parse_ip(s) {
             return Ok(Host::Ip(ip));
         }
         let ok = !s.is_empty()
@@ -116,9 +118,9 @@ fn split_host<'s>(s: &'s str, seps: &[u8]) -> Result<(&'s str, &'s str, bool), A
 
 fn parse_bracketed(host: &str, bracketed: bool) -> Result<Host<'_>, AddrError> {
     if bracketed {
-        host.parse::<Ipv6Addr>()
+        ip::parse_v6(host)
             .map(|v6| Host::Ip(IpAddr::V6(v6)))
-            .map_err(|_| AddrError::BadHost)
+            .ok_or(AddrError::BadHost)
     } else {
         Host::parse(host)
     }
@@ -155,7 +157,7 @@ impl<'a> Portal<'a> {
     /// ```
     pub fn parse(s: &'a str) -> Result<Self, AddrError> {
         if !s.starts_with('[')
-            && let Ok(v6) = s.parse::<Ipv6Addr>()
+            && let Some(v6) = ip::parse_v6(s)
         {
             return Ok(Portal {
                 host: Host::Ip(IpAddr::V6(v6)),
