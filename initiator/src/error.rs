@@ -198,7 +198,7 @@ pub enum SubmitError {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum Error {
     /// The TCP connection to the portal could not be opened.
-    #[error("cannot connect to {0}")]
+    #[error("cannot connect to {}", crate::addr::Portal::from(*.0))]
     Connect(core::net::SocketAddr),
     /// The connection failed and reconnecting did not succeed within the retry budget.
     #[error("connection lost: {0}")]

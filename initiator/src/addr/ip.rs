@@ -42,20 +42,23 @@ fn parse_octet(digits: &[u8]) -> Option<u8> {
 
 /// Parses an IPv6 literal (RFC 4291 §2.2).
 pub(crate) fn parse_v6(s: &str) -> Option<Ipv6Addr> {
+    let s = s.as_bytes();
     let mut groups = [0u16; 8];
-    match s.split_once("::") {
+    // A byte scan rather than `str::split_once("::")`, whose substring searcher is 0.7 KB.
+    match s.windows(2).position(|pair| pair == b"::") {
         None => {
-            (read_groups(s.as_bytes(), &mut groups)? == 8).then_some(())?;
+            (read_groups(s, &mut groups)? == 8).then_some(())?;
         }
-        Some((head, tail)) => {
-            let in_head = read_groups(head.as_bytes(), &mut groups[..7])?;
+        Some(at) => {
+            let (head, tail) = (&s[..at], &s[at + 2..]);
+            let in_head = read_groups(head, &mut groups[..7])?;
             // A dotted IPv4 part may only end the address.
-            if head.contains('.') {
+            if head.contains(&b'.') {
                 return None;
             }
             // `::` stands for at least one zero group.
             let mut back = [0u16; 7];
-            let in_tail = read_groups(tail.as_bytes(), &mut back[..7 - in_head])?;
+            let in_tail = read_groups(tail, &mut back[..7 - in_head])?;
             groups[8 - in_tail..].copy_from_slice(&back[..in_tail]);
         }
     }

@@ -20,7 +20,7 @@
 //! ```
 
 use core::fmt;
-use core::net::IpAddr;
+use core::net::{IpAddr, SocketAddr};
 
 mod ip;
 
@@ -196,6 +196,28 @@ impl<'a> Portal<'a> {
             }
         };
         Ok((Portal::parse(portal)?, tag))
+    }
+}
+
+/// The portal of a socket address (an IPv6 scope id is not part of a portal). The driver's
+/// errors print their socket addresses this way: `core`'s `SocketAddr` formatting is 0.8 KB of a
+/// firmware image.
+///
+/// ```
+/// use initiator::addr::Portal;
+/// let addr: core::net::SocketAddr = "[fd00::5]:3261".parse().unwrap();
+/// assert_eq!(Portal::from(addr).to_string(), "[fd00::5]:3261");
+/// assert_eq!(
+///     initiator::error::Error::Connect(addr).to_string(),
+///     "cannot connect to [fd00::5]:3261"
+/// );
+/// ```
+impl From<SocketAddr> for Portal<'_> {
+    fn from(addr: SocketAddr) -> Self {
+        Portal {
+            host: Host::Ip(addr.ip()),
+            port: addr.port(),
+        }
     }
 }
 
