@@ -113,6 +113,8 @@ pub struct MemDevice {
     pub bytes: Vec<u8>,
     /// Fail writes at or past this LBA.
     pub fail_writes_from: Option<u64>,
+    /// Fail reads at or past this LBA.
+    pub fail_reads_from: Option<u64>,
 }
 
 #[cfg(test)]
@@ -132,6 +134,7 @@ impl MemDevice {
             },
             bytes: vec![0; (blocks * u64::from(block_size)) as usize],
             fail_writes_from: None,
+            fail_reads_from: None,
         }
     }
 
@@ -155,6 +158,12 @@ impl BlockDevice for MemDevice {
     }
 
     fn read(&mut self, lba: u64, buf: &mut [u8]) -> Result<(), Failure> {
+        if self.fail_reads_from.is_some_and(|from| lba >= from) {
+            return Err(Failure::new(
+                super::failure::Cause::Timeout,
+                "target stopped answering",
+            ));
+        }
         let r = self.range(lba, buf.len())?;
         buf.copy_from_slice(&self.bytes[r]);
         Ok(())

@@ -6,6 +6,7 @@ use super::progress::transfer_bar;
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::Path;
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 /// Bytes per SCSI command when transferring images; `queue_depth` of them go out together.
@@ -42,6 +43,9 @@ fn check_range(dev: &dyn BlockDevice, lba: u64, blocks: u64) -> Result<(), Failu
 
 /// Copies `blocks` blocks from `lba` into `output`; `None` reads to the end of the LUN.
 /// Returns the bytes written to the file.
+///
+/// A second thread writes each step to the file while the next step is read, so the target
+/// never waits for the local disk (two step buffers, passed back and forth).
 pub fn read_to_file(
     dev: &mut dyn BlockDevice,
     output: &Path,
@@ -57,20 +61,49 @@ pub fn read_to_file(
     let mut file = File::create(output).map_err(local)?;
     let bs = u64::from(info.block_size);
     let step = read_step_blocks(info.block_size, queue_depth);
+    let step_bytes = usize::try_from(step * bs).unwrap_or(usize::MAX);
     let bar = transfer_bar(blocks * bs, "read");
-    let mut buf = vec![0u8; usize::try_from(step * bs).unwrap_or(usize::MAX)];
-    let mut done = 0u64;
-    while done < blocks {
-        let n = step.min(blocks - done);
-        let chunk = &mut buf[..(n * bs) as usize];
-        dev.read(lba + done, chunk)?;
-        file.write_all(chunk).map_err(local)?;
-        done += n;
-        bar.inc(n * bs);
+    let (to_writer, filled) = mpsc::sync_channel::<(Vec<u8>, usize)>(1);
+    let (to_reader, emptied) = mpsc::sync_channel::<Vec<u8>>(2);
+    for _ in 0..2 {
+        // Cannot fail: the receiver is alive and the channel has room for both.
+        let _ = to_reader.send(vec![0u8; step_bytes]);
     }
-    file.flush().map_err(local)?;
+    let written = std::thread::scope(|scope| {
+        let writer = scope.spawn(move || -> std::io::Result<()> {
+            for (buf, len) in filled {
+                file.write_all(&buf[..len])?;
+                if to_reader.send(buf).is_err() {
+                    break;
+                }
+            }
+            file.flush()
+        });
+        let mut done = 0u64;
+        let mut outcome = Ok(());
+        while done < blocks {
+            // The writer hands buffers back until it fails; then its error is the one to report.
+            let Ok(mut buf) = emptied.recv() else { break };
+            let n = step.min(blocks - done);
+            let len = (n * bs) as usize;
+            if let Err(e) = dev.read(lba + done, &mut buf[..len]) {
+                outcome = Err(e);
+                break;
+            }
+            if to_writer.send((buf, len)).is_err() {
+                break;
+            }
+            done += n;
+            bar.inc(n * bs);
+        }
+        drop(to_writer);
+        let wrote = writer
+            .join()
+            .unwrap_or_else(|_| Err(std::io::Error::other("writer panicked")));
+        outcome.and(wrote.map_err(local))
+    });
     bar.finish_and_clear();
-    Ok(blocks * bs)
+    written.map(|()| blocks * bs)
 }
 
 /// What a finished or interrupted write did.
@@ -284,6 +317,32 @@ mod tests {
         assert_eq!(got, dev.bytes[10 * 512..13 * 512]);
         assert!(read_to_file(&mut dev, &out, 4095, Some(2), 1).is_err());
         std::fs::remove_file(out).unwrap();
+    }
+
+    #[test]
+    fn read_over_many_steps_keeps_order_and_reports_failures() {
+        // 40 MiB: five 8 MiB steps through the two buffers the writer thread hands back.
+        let mut dev = MemDevice::new(512, 81_920);
+        for (i, b) in dev.bytes.iter_mut().enumerate() {
+            *b = (i / 512 % 251) as u8;
+        }
+        let out = temp("read-steps");
+        assert_eq!(read_to_file(&mut dev, &out, 0, None, 8).unwrap(), 40 << 20);
+        assert!(std::fs::read(&out).unwrap() == dev.bytes);
+
+        // A read failing in the third step: its cause is reported, the steps before are kept.
+        dev.fail_reads_from = Some(2 * 16_384 + 7);
+        let e = read_to_file(&mut dev, &out, 7, None, 8).unwrap_err();
+        assert_eq!(e.cause, Cause::Timeout);
+        let got = std::fs::read(&out).unwrap();
+        assert_eq!(got.len(), 2 * (8 << 20));
+        assert!(got == dev.bytes[7 * 512..7 * 512 + got.len()]);
+        std::fs::remove_file(out).unwrap();
+
+        // The local file failing (no space left): a local I/O error, not a hang.
+        dev.fail_reads_from = None;
+        let e = read_to_file(&mut dev, Path::new("/dev/full"), 0, None, 8).unwrap_err();
+        assert_eq!(e.cause, Cause::LocalIo);
     }
 
     #[test]
