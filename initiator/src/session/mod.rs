@@ -306,6 +306,11 @@ pub struct Session<'a> {
     last_rx: Instant,
     /// Since when commands have been waiting for a CmdSN window the target keeps closed.
     window_closed_since: Option<Instant>,
+    /// Whether a task may still be unsent, or may have Data-Out to send. Set where such work
+    /// appears, cleared by a walk of the task table that finds none: the transmit path, called
+    /// several times per command, walks the table only when there can be something to find.
+    maybe_unsent: bool,
+    maybe_data_out: bool,
     logout_sent: bool,
     text_request: Option<(u32, u32, bool)>,
     text: [u8; TEXT_BUF_LEN],
@@ -348,6 +353,8 @@ impl<'a> Session<'a> {
             ping: None,
             last_rx: Instant::ZERO,
             window_closed_since: None,
+            maybe_unsent: false,
+            maybe_data_out: false,
             logout_sent: false,
             text_request: None,
             text: [0; TEXT_BUF_LEN],
@@ -403,6 +410,7 @@ impl<'a> Session<'a> {
         for t in self.tasks.iter_mut() {
             t.reset_for_reissue();
         }
+        self.maybe_unsent = true;
     }
 
     /// Whether the session is in the full feature phase.
@@ -477,6 +485,7 @@ impl<'a> Session<'a> {
         {
             return Err(SubmitError::QueueFull);
         }
+        self.maybe_unsent = true;
         Ok(TaskTag(itt))
     }
 

@@ -335,6 +335,7 @@ impl Session<'_> {
             end,
             data_sn: 0,
         });
+        self.maybe_data_out = true;
         Ok(())
     }
 

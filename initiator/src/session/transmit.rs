@@ -172,8 +172,18 @@ impl Session<'_> {
             self.text_request = Some((itt, ttt, true));
             return Some(n);
         }
-        let itt = self.tasks.first_unsent(self.next_itt)?;
+        let itt = self.first_unsent()?;
         self.transmit_command(itt, buf, source)
+    }
+
+    /// The unsent task to send next, walking the table only if one may exist.
+    fn first_unsent(&mut self) -> Option<u32> {
+        if !self.maybe_unsent {
+            return None;
+        }
+        let itt = self.tasks.first_unsent(self.next_itt);
+        self.maybe_unsent = itt.is_some();
+        itt
     }
 
     /// Notes since when commands have been waiting for a closed CmdSN window (see
@@ -181,8 +191,7 @@ impl Session<'_> {
     fn track_window(&mut self, now: Instant) {
         let waiting = self.phase == Phase::FullFeature
             && !self.window_open()
-            && (self.tasks.first_unsent(self.next_itt).is_some()
-                || matches!(self.text_request, Some((_, _, false))));
+            && (self.first_unsent().is_some() || matches!(self.text_request, Some((_, _, false))));
         self.window_closed_since = match (waiting, self.window_closed_since) {
             (false, _) => None,
             (true, None) => Some(now),
@@ -258,6 +267,7 @@ impl Session<'_> {
         entry.unsolicited_next = immediate_len;
         entry.unsolicited_end = unsolicited_end;
         entry.unsolicited_data_sn = 0;
+        self.maybe_data_out |= unsolicited_end > immediate_len;
         Some(header_len + imm + t_len)
     }
 
@@ -265,7 +275,7 @@ impl Session<'_> {
         let digests = self.digests();
         let header_len = crate::pdu::BHS_LEN + digests.header_len();
         let room = self.data_room(buf.len(), header_len);
-        if room == 0 {
+        if room == 0 || !self.maybe_data_out {
             return None;
         }
         // Solicited bursts first (the target is waiting for them), then unsolicited data.
@@ -282,7 +292,10 @@ impl Session<'_> {
                 pick = Some((t.itt, None));
             }
         }
-        let (itt, r2t) = pick?;
+        let Some((itt, r2t)) = pick else {
+            self.maybe_data_out = false;
+            return None;
+        };
         let exp_stat_sn = self.exp_stat_sn;
         let task = self.tasks.get_mut(itt)?;
         let (ttt, offset, end, data_sn) = match r2t {
