@@ -19,6 +19,14 @@ pub trait Transport {
     /// A peer's orderly close is an `Err`.
     fn recv(&mut self, buf: &mut [u8]) -> Result<usize, Self::Error>;
 
+    /// Like [`recv`](Self::recv) into `first` and then `second`, as if they were one buffer
+    /// (`readv(2)`): the driver takes the rest of a Data-In payload and the next PDU's header in
+    /// one call. The default fills `first` only, which is always correct.
+    fn recv_split(&mut self, first: &mut [u8], second: &mut [u8]) -> Result<usize, Self::Error> {
+        let _ = second;
+        self.recv(first)
+    }
+
     /// Blocks, driving the underlying stack, until `recv` may return data, `send` may accept data
     /// (only when `want_send`), or `deadline` passes. Returning early without progress is allowed.
     fn wait(&mut self, want_send: bool, deadline: Instant) -> Result<(), Self::Error>;

@@ -85,6 +85,19 @@ impl Transport for StdTransport {
         }
     }
 
+    fn recv_split(&mut self, first: &mut [u8], second: &mut [u8]) -> Result<usize, io::Error> {
+        if first.is_empty() && second.is_empty() {
+            return Ok(0);
+        }
+        let mut bufs = [io::IoSliceMut::new(first), io::IoSliceMut::new(second)];
+        match self.stream.read_vectored(&mut bufs) {
+            Ok(0) => Err(closed_by_peer()),
+            Ok(n) => Ok(n),
+            Err(e) if would_block(&e) => Ok(0),
+            Err(e) => Err(e),
+        }
+    }
+
     fn wait(&mut self, want_send: bool, deadline: Instant) -> Result<(), io::Error> {
         let timeout = deadline.saturating_duration_since(self.clock.now());
         if timeout.is_zero() {

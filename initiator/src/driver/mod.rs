@@ -656,20 +656,41 @@ impl<'a, 'b, C: Connector> Client<'a, 'b, C> {
                 && let n = dst.len().min(p.len as usize)
                 && let Some(dst) = dst.get_mut(..n).filter(|d| !d.is_empty())
             {
-                match transport.recv(dst) {
+                // When this is the payload's end, what follows (its trailer, the next header)
+                // lands in the empty `rx` in the same call, saving a `recv` per PDU.
+                self.rx_start = 0;
+                self.rx_len = 0;
+                let header = BHS_LEN + self.session.negotiated().digests.header_len();
+                let follow = if n == p.len as usize {
+                    self.rx.get_mut(..header).unwrap_or_default()
+                } else {
+                    &mut []
+                };
+                let asked = n + follow.len();
+                match transport.recv_split(dst, follow) {
                     Ok(0) => {
                         self.rx_quiet = true;
                         break;
                     }
                     Ok(got) => {
                         progress = true;
-                        if self.session.data_placed(now, &dst[..got]).is_err() {
+                        if self.session.data_placed(now, &dst[..got.min(n)]).is_err() {
                             // The session already reported the failure.
                             self.disconnect();
                             return;
                         }
+                        if got > n {
+                            self.rx_len = got - n;
+                            match self.session.handle_input(now, &self.rx[..self.rx_len], io) {
+                                Ok(used) => self.rx_start = used,
+                                Err(_) => {
+                                    self.disconnect();
+                                    return;
+                                }
+                            }
+                        }
                         let rx_empty = self.rx_start == self.rx_len;
-                        if let Some(quiet) = round_ends(&self.session, rx_empty, got < n) {
+                        if let Some(quiet) = round_ends(&self.session, rx_empty, got < asked) {
                             self.rx_quiet = quiet;
                             break;
                         }
