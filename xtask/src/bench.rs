@@ -480,7 +480,7 @@ fn render_footprint(
                  | `uefi-sanboot.efi` (x86_64-unknown-uefi, iSCSI on, `--profile firmware`: \
                  the release profile for UEFI images, as `cargo xtask e2e` builds it) | {} |\n\
                  | Debian iPXE `/usr/lib/ipxe/snponly.efi` | {} |\n\n\
-                 Ratio (ours / snponly.efi): {:.2}.\n",
+                 Ratio (ours / snponly.efi): {:.3}.\n",
                 z.ours,
                 z.snponly,
                 z.ours as f64 / z.snponly as f64
