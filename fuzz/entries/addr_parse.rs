@@ -2,7 +2,7 @@
 //!
 //! Shared by the cargo-fuzz target and the stable corpus replay (`tests/tests/fuzz_replay.rs`).
 
-use initiator::addr::{Lun, Portal, TargetAddress, percent_decode};
+use initiator::addr::{Host, Lun, Portal, TargetAddress, percent_decode};
 
 /// Runs one fuzz input.
 pub fn run(data: &[u8]) {
@@ -20,6 +20,12 @@ pub fn run(data: &[u8]) {
         if let Some(c) = a.credentials {
             let _ = percent_decode(c.password.unwrap_or(""), &mut [0u8; 64]);
         }
+    }
+    // The initiator reads IP literals with its own parser: it must agree with `core::net`.
+    match (s.parse::<core::net::IpAddr>(), Host::parse(s)) {
+        (Ok(ip), host) => assert_eq!(host, Ok(Host::Ip(ip))),
+        (Err(_), Ok(Host::Ip(ip))) => panic!("{s:?} read as {ip}, core::net refuses it"),
+        (Err(_), _) => {}
     }
     let _ = Portal::parse(s);
     let _ = Portal::parse_target_address(s);
