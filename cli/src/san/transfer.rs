@@ -18,14 +18,15 @@ pub fn step_blocks(block_size: u32, queue_depth: u32) -> u64 {
     per_command.saturating_mul(u64::from(queue_depth.max(1)))
 }
 
-/// Least bytes per read step of a download: each step waits for its last command, so the
-/// queue drains once per step; several queues' worth per step keeps that rare. (Writes keep
-/// `step_blocks`: their step is also the granularity of "last LBA known written".)
-const MIN_READ_STEP_BYTES: u64 = 8 << 20;
+/// Least bytes per step of a download or upload: each step waits for its last command, so the
+/// queue drains once per step; several queues' worth per step keeps that rare. An interrupted
+/// upload names the last LBA of its last finished step as "last LBA known written", so this is
+/// also how far that may lag behind the blocks really written.
+const MIN_STEP_BYTES: u64 = 8 << 20;
 
-/// Blocks per read step of a download (at least `MIN_READ_STEP_BYTES`).
-fn read_step_blocks(block_size: u32, queue_depth: u32) -> u64 {
-    let min = MIN_READ_STEP_BYTES / u64::from(block_size.max(1));
+/// Blocks per step of a download or upload (at least `MIN_STEP_BYTES`).
+fn transfer_step_blocks(block_size: u32, queue_depth: u32) -> u64 {
+    let min = MIN_STEP_BYTES / u64::from(block_size.max(1));
     step_blocks(block_size, queue_depth).max(min)
 }
 
@@ -60,7 +61,7 @@ pub fn read_to_file(
         |e: std::io::Error| Failure::new(Cause::LocalIo, format!("{}: {e}", output.display()));
     let mut file = File::create(output).map_err(local)?;
     let bs = u64::from(info.block_size);
-    let step = read_step_blocks(info.block_size, queue_depth);
+    let step = transfer_step_blocks(info.block_size, queue_depth);
     let step_bytes = usize::try_from(step * bs).unwrap_or(usize::MAX);
     let bar = transfer_bar(blocks * bs, "read");
     let (to_writer, filled) = mpsc::sync_channel::<(Vec<u8>, usize)>(1);
@@ -154,7 +155,7 @@ pub fn write_from_file(
         blocks * bs,
         info.capacity()
     );
-    let step = step_blocks(info.block_size, queue_depth);
+    let step = transfer_step_blocks(info.block_size, queue_depth);
     let bar = transfer_bar(blocks * bs, "write");
     let mut buf = vec![0u8; (step * bs) as usize];
     let mut check = if verify {
@@ -364,12 +365,14 @@ mod tests {
         let err = write_from_file(&mut dev, &input, 2047, 1, false).unwrap_err();
         assert_eq!(err.cause, Cause::Usage);
 
-        std::fs::write(&input, vec![1u8; 1 << 20]).unwrap();
-        dev.fail_writes_from = Some(512);
+        // 12 MiB: an 8 MiB step, then a failure in the second.
+        let mut dev = MemDevice::new(512, 24_576);
+        std::fs::write(&input, vec![1u8; 12 << 20]).unwrap();
+        dev.fail_writes_from = Some(16_384);
         let err = write_from_file(&mut dev, &input, 0, 1, false).unwrap_err();
         assert_eq!(err.cause, Cause::Timeout);
         assert!(
-            err.message.ends_with("last LBA known written: 511"),
+            err.message.ends_with("last LBA known written: 16383"),
             "{}",
             err.message
         );
