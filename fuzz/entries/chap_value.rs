@@ -21,7 +21,9 @@ pub fn run(data: &[u8]) {
             GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
         );
         let mut want = [0u8; 1100];
-        let want = REFERENCE.decode_slice(body, &mut want).map(|n| want[..n].to_vec());
+        let want = REFERENCE
+            .decode_slice(body, &mut want)
+            .map(|n| want[..n].to_vec());
         let got = decoded.map(|n| out[..n].to_vec());
         // An empty value is refused before decoding (`ValueError::Empty`); a value too long
         // for `out` is refused by both, for different reasons.
