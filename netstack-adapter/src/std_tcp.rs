@@ -2,9 +2,11 @@
 //!
 //! Used by the `iscsi-boot` host tool and the interop tests. The socket stays non-blocking;
 //! `wait` is one `poll(2)` for readability (and writability when the driver has bytes queued)
-//! with the deadline as its timeout, so no busy loop and no mode switching per wait. Send
-//! buffers are left to Linux's autotuning, which grows them well past what a fixed
-//! `SO_SNDBUF` would give on a fast path.
+//! and for a `timerfd` armed at the deadline, so no busy loop and no mode switching per wait.
+//! The timer is re-armed only when a deadline comes earlier than the one it holds: most waits
+//! then poll without a timeout, and the kernel sets up no timer for them (a poll timeout costs
+//! one per wait). Send buffers are left to Linux's autotuning, which grows them well past what
+//! a fixed `SO_SNDBUF` would give on a fast path.
 //!
 //! ```no_run
 //! use initiator::transport::{Connector, Transport};
@@ -24,7 +26,11 @@ use core::time::Duration;
 use initiator::time::Instant;
 use initiator::transport::{Connector, Transport};
 use rustix::event::{PollFd, PollFlags, Timespec, poll};
+use rustix::fd::OwnedFd;
 use rustix::io::Errno;
+use rustix::time::{
+    Itimerspec, TimerfdClockId, TimerfdFlags, TimerfdTimerFlags, timerfd_create, timerfd_settime,
+};
 use std::io::{self, Read, Write};
 use std::net::TcpStream;
 
@@ -33,6 +39,10 @@ use std::net::TcpStream;
 pub struct StdTransport {
     stream: TcpStream,
     clock: Clock,
+    /// Wakes `wait` at a deadline (see the module documentation).
+    timer: OwnedFd,
+    /// The deadline `timer` is armed for, until it has fired.
+    armed: Option<Instant>,
 }
 
 impl StdTransport {
@@ -40,9 +50,15 @@ impl StdTransport {
     pub fn from_stream(stream: TcpStream) -> io::Result<StdTransport> {
         stream.set_nodelay(true)?;
         stream.set_nonblocking(true)?;
+        let timer = timerfd_create(
+            TimerfdClockId::Monotonic,
+            TimerfdFlags::NONBLOCK | TimerfdFlags::CLOEXEC,
+        )?;
         Ok(StdTransport {
             stream,
             clock: Clock::new(),
+            timer,
+            armed: None,
         })
     }
 
@@ -103,20 +119,45 @@ impl Transport for StdTransport {
         if timeout.is_zero() {
             return Ok(());
         }
+        // A timer armed for an earlier deadline stays: it wakes this wait early, which the
+        // contract allows, and the command deadline moves later with every completion.
+        if self.armed.is_none_or(|at| at > deadline) {
+            // Longer than any deadline the driver uses; clamped so the conversion cannot fail.
+            let value = Timespec::try_from(timeout.min(Duration::from_secs(86_400)))
+                .map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
+            let once = Itimerspec {
+                it_interval: Timespec {
+                    tv_sec: 0,
+                    tv_nsec: 0,
+                },
+                it_value: value,
+            };
+            timerfd_settime(&self.timer, TimerfdTimerFlags::empty(), &once)?;
+            self.armed = Some(deadline);
+        }
         let mut events = PollFlags::IN;
         if want_send {
             events |= PollFlags::OUT;
         }
-        let mut fds = [PollFd::new(&self.stream, events)];
-        // Longer than any deadline the driver uses; clamped so the conversion cannot fail.
-        let timeout = Timespec::try_from(timeout.min(Duration::from_secs(86_400)))
-            .map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
-        match poll(&mut fds, Some(&timeout)) {
+        let mut fds = [
+            PollFd::new(&self.stream, events),
+            PollFd::new(&self.timer, PollFlags::IN),
+        ];
+        match poll(&mut fds, None) {
             // Readable, writable, hung up or in error: `recv`/`send` report which.
-            Ok(_) => Ok(()),
-            Err(e) if e == Errno::INTR => Ok(()),
-            Err(e) => Err(e.into()),
+            Ok(_) => {}
+            Err(e) if e == Errno::INTR => {}
+            Err(e) => return Err(e.into()),
         }
+        if fds[1].revents().contains(PollFlags::IN) {
+            // Fired: take its expiry count, so that the timer polls quiet until armed again.
+            let mut expirations = [0u8; 8];
+            match rustix::io::read(&self.timer, &mut expirations) {
+                Ok(_) | Err(Errno::AGAIN) => self.armed = None,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(())
     }
 }
 
@@ -237,6 +278,41 @@ mod tests {
         t.wait(false, connector.now() + Duration::from_secs(5))
             .unwrap();
         assert!(t.recv(&mut buf).is_err(), "orderly close is an error");
+    }
+
+    /// The deadline timer: a nearer deadline re-arms it, and once fired it is disarmed, so the
+    /// next wait blocks until its own deadline instead of returning again and again.
+    #[test]
+    fn waits_end_at_their_deadlines() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let mut connector = StdConnector::new();
+        let deadline = connector.now() + Duration::from_secs(5);
+        let mut t = connector.connect(addr, deadline).unwrap();
+        let (mut peer, _) = listener.accept().unwrap();
+        let mut buf = [0u8; 4];
+
+        // Armed for a far deadline (the wait returns at once: a byte is waiting) ...
+        peer.write_all(b"x").unwrap();
+        t.wait(false, connector.now() + Duration::from_secs(30))
+            .unwrap();
+        assert_eq!(t.recv(&mut buf).unwrap(), 1);
+        // ... then a nearer deadline must re-arm it, or this wait would last 30 s.
+        let start = connector.now();
+        t.wait(false, start + Duration::from_millis(50)).unwrap();
+        let waited = connector.now().saturating_duration_since(start);
+        assert!(waited >= Duration::from_millis(40), "{waited:?}");
+        assert!(waited < Duration::from_secs(5), "{waited:?}");
+
+        // Fired and read: the next deadline is waited for, not returned from at once.
+        let start = connector.now();
+        let end = start + Duration::from_millis(50);
+        let mut rounds = 0;
+        while connector.now() < end {
+            t.wait(false, end).unwrap();
+            rounds += 1;
+        }
+        assert!(rounds <= 3, "{rounds} wake-ups for one deadline");
     }
 
     #[test]
