@@ -68,11 +68,18 @@ impl StdTransport {
     }
 }
 
-fn closed_by_peer() -> io::Error {
-    io::Error::new(
-        io::ErrorKind::ConnectionAborted,
-        "connection closed by the target",
-    )
+/// A read's result as `Transport::recv` reports it: nothing available is `Ok(0)`, and the
+/// peer's orderly close (a read of 0 bytes) an error.
+fn received(read: io::Result<usize>) -> io::Result<usize> {
+    match read {
+        Ok(0) => Err(io::Error::new(
+            io::ErrorKind::ConnectionAborted,
+            "connection closed by the target",
+        )),
+        Ok(n) => Ok(n),
+        Err(e) if would_block(&e) => Ok(0),
+        Err(e) => Err(e),
+    }
 }
 
 impl Transport for StdTransport {
@@ -93,12 +100,7 @@ impl Transport for StdTransport {
         if buf.is_empty() {
             return Ok(0);
         }
-        match self.stream.read(buf) {
-            Ok(0) => Err(closed_by_peer()),
-            Ok(n) => Ok(n),
-            Err(e) if would_block(&e) => Ok(0),
-            Err(e) => Err(e),
-        }
+        received(self.stream.read(buf))
     }
 
     fn recv_split(&mut self, first: &mut [u8], second: &mut [u8]) -> Result<usize, io::Error> {
@@ -106,12 +108,7 @@ impl Transport for StdTransport {
             return Ok(0);
         }
         let mut bufs = [io::IoSliceMut::new(first), io::IoSliceMut::new(second)];
-        match self.stream.read_vectored(&mut bufs) {
-            Ok(0) => Err(closed_by_peer()),
-            Ok(n) => Ok(n),
-            Err(e) if would_block(&e) => Ok(0),
-            Err(e) => Err(e),
-        }
+        received(self.stream.read_vectored(&mut bufs))
     }
 
     fn wait(&mut self, want_send: bool, deadline: Instant) -> Result<(), io::Error> {
@@ -248,14 +245,20 @@ mod tests {
     use super::*;
     use std::net::TcpListener;
 
-    #[test]
-    fn round_trip_wait_and_close() {
+    /// A transport connected to a peer socket on 127.0.0.1, and its connector (the clock).
+    fn connected() -> (StdConnector, StdTransport, TcpStream) {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = listener.local_addr().unwrap();
         let mut connector = StdConnector::new();
         let deadline = connector.now() + Duration::from_secs(5);
-        let mut t = connector.connect(addr, deadline).unwrap();
-        let (mut peer, _) = listener.accept().unwrap();
+        let t = connector.connect(addr, deadline).unwrap();
+        let (peer, _) = listener.accept().unwrap();
+        (connector, t, peer)
+    }
+
+    #[test]
+    fn round_trip_wait_and_close() {
+        let (mut connector, mut t, mut peer) = connected();
 
         let mut buf = [0u8; 16];
         assert_eq!(t.recv(&mut buf).unwrap(), 0, "nothing yet");
@@ -284,12 +287,7 @@ mod tests {
     /// next wait blocks until its own deadline instead of returning again and again.
     #[test]
     fn waits_end_at_their_deadlines() {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let addr = listener.local_addr().unwrap();
-        let mut connector = StdConnector::new();
-        let deadline = connector.now() + Duration::from_secs(5);
-        let mut t = connector.connect(addr, deadline).unwrap();
-        let (mut peer, _) = listener.accept().unwrap();
+        let (mut connector, mut t, mut peer) = connected();
         let mut buf = [0u8; 4];
 
         // Armed for a far deadline (the wait returns at once: a byte is waiting) ...
@@ -317,12 +315,7 @@ mod tests {
 
     #[test]
     fn wait_for_send_space_returns_while_writable() {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let addr = listener.local_addr().unwrap();
-        let mut connector = StdConnector::new();
-        let deadline = connector.now() + Duration::from_secs(5);
-        let mut t = connector.connect(addr, deadline).unwrap();
-        let _peer = listener.accept().unwrap();
+        let (mut connector, mut t, _peer) = connected();
         // Nothing to read, but the send buffer is empty: poll reports writable at once.
         let start = connector.now();
         t.wait(true, start + Duration::from_secs(30)).unwrap();
