@@ -61,7 +61,8 @@ pub fn read_to_file(
         |e: std::io::Error| Failure::new(Cause::LocalIo, format!("{}: {e}", output.display()));
     let mut file = File::create(output).map_err(local)?;
     let bs = u64::from(info.block_size);
-    let step = transfer_step_blocks(info.block_size, queue_depth);
+    // A read shorter than one step needs no larger buffers than itself.
+    let step = transfer_step_blocks(info.block_size, queue_depth).min(blocks.max(1));
     let step_bytes = usize::try_from(step * bs).unwrap_or(usize::MAX);
     let bar = transfer_bar(blocks * bs, "read");
     let (to_writer, filled) = mpsc::sync_channel::<(Vec<u8>, usize)>(1);
