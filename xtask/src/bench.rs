@@ -6,6 +6,7 @@ use crate::tgtd::Tgtd;
 use timed::Usage;
 
 mod baseline;
+mod micro;
 mod netns;
 mod sanboot;
 mod size;
@@ -41,16 +42,19 @@ enum Part {
     Footprint,
     /// Sanboot under QEMU/OVMF against iPXE.
     Sanboot,
+    /// The criterion micro-benchmarks beside the crates.
+    Micro,
 }
 
 impl Part {
-    const ALL: [Part; 6] = [
+    const ALL: [Part; 7] = [
         Part::Read,
         Part::Write,
         Part::Whole,
         Part::Paths,
         Part::Footprint,
         Part::Sanboot,
+        Part::Micro,
     ];
 
     fn name(self) -> &'static str {
@@ -61,6 +65,7 @@ impl Part {
             Part::Paths => "paths",
             Part::Footprint => "footprint",
             Part::Sanboot => "sanboot",
+            Part::Micro => "micro",
         }
     }
 }
@@ -231,6 +236,9 @@ pub fn run(args: &[String]) -> Result<(), String> {
     }
     if o.wants(Part::Sanboot) {
         sections.push_str(&sanboot::render(&sanboot::measure(o.rounds)));
+    }
+    if o.wants(Part::Micro) {
+        sections.push_str(&micro::render(&micro::measure()));
     }
 
     let load = (load_before, load_average());
@@ -707,6 +715,13 @@ fn render(o: &Options, rows: &[Row], ours_bin: &Path, load: &(String, String)) -
         "iscsi-perf's figure is its final \"iops average\" × request size; qemu-img bench's is \
          bytes / its \"Run completed in\" time. Every process runs under `/usr/bin/time`. The machine is shared with \
          other work, so compare the two columns of one run rather than runs of different days."
+    );
+    let _ = writeln!(
+        s,
+        "\nOne part alone: `cargo xtask bench --only read,write,whole,paths,footprint,sanboot,micro` \
+         (any subset; prints the tables and leaves this file as it is). The micro-benchmarks \
+         alone: `cargo bench -p initiator --bench codec`, `--bench session`, `cargo bench -p ibft \
+         --bench build`."
     );
     s
 }

@@ -31,9 +31,10 @@ fn main() -> ExitCode {
         Some("fuzz") => fuzz::run(rest),
         Some("soak") => setup::run().and_then(|()| soak::run(rest)),
         _ => {
-            eprintln!("usage: cargo xtask <setup|test|demo|e2e|bench>");
+            eprintln!("usage: cargo xtask <setup|test|demo|e2e|bench|fuzz|soak>");
+            eprintln!("       cargo xtask bench [--seconds N] [--rounds N] [--lun-mib N]");
             eprintln!(
-                "       cargo xtask bench [--seconds N] [--rounds N] [--lun-mib N] [--only sanboot]"
+                "                         [--only read,write,whole,paths,footprint,sanboot,micro]"
             );
             eprintln!("       cargo xtask fuzz [--seconds N] [--target NAME] [--cmin]");
             eprintln!("       cargo xtask soak [--minutes N] [--seed N]");
