@@ -172,6 +172,71 @@ fn field<'a>(log: &'a str, key: &str) -> Option<&'a str> {
         .find_map(|l| l.trim_end_matches('\r').strip_prefix(prefix.as_str()))
 }
 
+/// The MAC of the probe's first port (the one on the host-reachable network).
+const PROBE_MAC: [u8; 6] = [0x52, 0x54, 0x00, 0x12, 0x34, 0x77];
+
+/// One TCP segment of a capture, as far as the window check needs it.
+#[derive(Debug)]
+struct Segment {
+    from_guest: bool,
+    syn: bool,
+    /// The SYN carries the window-scale option.
+    window_scale: bool,
+    window: u16,
+}
+
+/// The TCP segments between `guest` and port `server_port` in a pcap file (as QEMU's
+/// `filter-dump` writes it: classic pcap, Ethernet frames), read by offset from RFC 791/9293.
+fn tcp_segments(pcap: &[u8], guest: [u8; 6], server_port: u16) -> Vec<Segment> {
+    let be16 = |b: &[u8], at: usize| u16::from_be_bytes([b[at], b[at + 1]]);
+    let mut out = Vec::new();
+    let mut at = 24; // global header
+    while at + 16 <= pcap.len() {
+        let caplen = u32::from_le_bytes(pcap[at + 8..at + 12].try_into().unwrap()) as usize;
+        let frame = &pcap[at + 16..(at + 16 + caplen).min(pcap.len())];
+        at += 16 + caplen;
+        // IPv4 (EtherType 0x0800) carrying TCP (protocol 6).
+        if frame.len() < 34 || be16(frame, 12) != 0x0800 || frame[23] != 6 {
+            continue;
+        }
+        let tcp = &frame[14 + usize::from(frame[14] & 0x0f) * 4..];
+        if tcp.len() < 20 {
+            continue;
+        }
+        let from_guest = frame[6..12] == guest;
+        let (src, dst) = (be16(tcp, 0), be16(tcp, 2));
+        if (from_guest && dst != server_port) || (!from_guest && src != server_port) {
+            continue;
+        }
+        let options = &tcp[20..(usize::from(tcp[12] >> 4) * 4).min(tcp.len())];
+        out.push(Segment {
+            from_guest,
+            syn: tcp[13] & 0x02 != 0,
+            window_scale: has_window_scale(options),
+            window: be16(tcp, 14),
+        });
+    }
+    out
+}
+
+/// Whether TCP options hold window scale (kind 3).
+fn has_window_scale(mut options: &[u8]) -> bool {
+    while let [kind, rest @ ..] = options {
+        match kind {
+            0 => return false,
+            1 => options = rest,
+            3 => return true,
+            _ => match rest.first() {
+                Some(&len) if len >= 2 && usize::from(len) <= options.len() => {
+                    options = &options[usize::from(len)..]
+                }
+                _ => return false,
+            },
+        }
+    }
+    false
+}
+
 /// The first port on OVMF's own virtio-net driver (no option ROM).
 #[test]
 fn uefi_snp_in_ovmf() {
@@ -252,6 +317,14 @@ fn run_probe(name: &str, first_nic: &str, control_offset: u32) {
         ))
         .args(["-device", "virtio-blk-pci,drive=esp,bootindex=0"])
         .args(["-netdev", "user,id=n0,net=10.0.2.0/24"])
+        // Port 0's frames, headers only, for the TCP window check below.
+        .args([
+            "-object",
+            &format!(
+                "filter-dump,id=cap0,netdev=n0,maxlen=128,file={}",
+                run.join("port0.pcap").display()
+            ),
+        ])
         .args([
             "-device",
             &format!("{first_nic},netdev=n0,mac=52:54:00:12:34:77,addr=0x5"),
@@ -322,6 +395,24 @@ fn run_probe(name: &str, first_nic: &str, control_offset: u32) {
     assert_eq!(field(&log, "iscsi_capacity"), Some("4096 x 512"));
     let expected = format!("{:016x}", fnv1a(&tgtd.data[..1 << 20]));
     assert_eq!(field(&log, "iscsi_fnv"), Some(expected.as_str()));
+
+    // The iSCSI connection advertised the probe's whole 256 KiB receive buffer, as far as the
+    // 16-bit window field allows: QEMU's user network declines window scaling in its SYN-ACK
+    // (RFC 7323: then neither side scales), so an empty buffer reads 65,535. With window
+    // scaling it would be 256 KiB >> 3 = 32,768. Clamped to 8 segments, as smoltcp does when a
+    // device reports a burst limit, it read 11,792.
+    let pcap = std::fs::read(run.join("port0.pcap")).expect("port 0 capture");
+    let segments = tcp_segments(&pcap, PROBE_MAC, tgtd.port);
+    let syn_ack = segments
+        .iter()
+        .find(|s| !s.from_guest && s.syn)
+        .expect("the target's SYN-ACK in the capture");
+    let empty_buffer_window = if syn_ack.window_scale { 32_768 } else { 65_535 };
+    let first_ack = segments
+        .iter()
+        .find(|s| s.from_guest && !s.syn)
+        .expect("the probe's first ACK in the capture");
+    assert_eq!(first_ack.window, empty_buffer_window, "{first_ack:?}");
     drop(tgtd);
     let _ = std::fs::remove_dir_all(&run);
 }
