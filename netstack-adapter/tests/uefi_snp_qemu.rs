@@ -199,7 +199,9 @@ fn tcp_segments(pcap: &[u8], guest: [u8; 6], server_port: u16) -> Vec<Segment> {
         if frame.len() < 34 || be16(frame, 12) != 0x0800 || frame[23] != 6 {
             continue;
         }
-        let tcp = &frame[14 + usize::from(frame[14] & 0x0f) * 4..];
+        let Some(tcp) = frame.get(14 + usize::from(frame[14] & 0x0f) * 4..) else {
+            continue;
+        };
         if tcp.len() < 20 {
             continue;
         }
