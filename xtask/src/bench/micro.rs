@@ -159,13 +159,7 @@ fn median_ns(dir: &Path, id: &str) -> Result<f64, String> {
 /// enough: the first `point_estimate` after `"median":`).
 fn median_point_estimate(json: &str) -> Option<f64> {
     let median = json.find("\"median\":")?;
-    let rest = &json[median..];
-    let at = rest.find("\"point_estimate\":")? + "\"point_estimate\":".len();
-    let rest = rest[at..].trim_start();
-    let end = rest
-        .find(|c: char| !(c.is_ascii_digit() || matches!(c, '.' | '-' | '+' | 'e' | 'E')))
-        .unwrap_or(rest.len());
-    rest[..end].parse().ok()
+    super::json_number(&json[median..], "point_estimate")
 }
 
 /// Nanoseconds as the shortest readable unit.
