@@ -362,7 +362,10 @@ mod tests {
             t.wait(false, end).unwrap();
             rounds += 1;
         }
-        assert!(rounds <= 3, "{rounds} wake-ups while only readability was asked for");
+        assert!(
+            rounds <= 3,
+            "{rounds} wake-ups while only readability was asked for"
+        );
     }
 
     #[test]
