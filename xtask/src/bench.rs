@@ -70,6 +70,12 @@ impl Part {
     }
 }
 
+/// Every part's name, comma-separated, as `--only` takes them.
+pub(crate) fn part_names() -> String {
+    let names: Vec<&str> = Part::ALL.iter().map(|p| p.name()).collect();
+    names.join(",")
+}
+
 impl Options {
     fn wants(&self, part: Part) -> bool {
         self.only.as_ref().is_none_or(|o| o.contains(&part))
@@ -116,13 +122,7 @@ fn parse_parts(list: &str) -> Result<Vec<Part>, String> {
             Part::ALL
                 .into_iter()
                 .find(|p| p.name() == name.trim())
-                .ok_or_else(|| {
-                    let known: Vec<&str> = Part::ALL.iter().map(|p| p.name()).collect();
-                    format!(
-                        "--only: unknown part {name:?} (known: {})",
-                        known.join(", ")
-                    )
-                })
+                .ok_or_else(|| format!("--only: unknown part {name:?} (known: {})", part_names()))
         })
         .collect()
 }
@@ -718,10 +718,10 @@ fn render(o: &Options, rows: &[Row], ours_bin: &Path, load: &(String, String)) -
     );
     let _ = writeln!(
         s,
-        "\nOne part alone: `cargo xtask bench --only read,write,whole,paths,footprint,sanboot,micro` \
-         (any subset; prints the tables and leaves this file as it is). The micro-benchmarks \
-         alone: `cargo bench -p initiator --bench codec`, `--bench session`, `cargo bench -p ibft \
-         --bench build`."
+        "\nOne part alone: `cargo xtask bench --only {}` (any subset; prints the tables and \
+         leaves this file as it is). The micro-benchmarks alone: {}.",
+        part_names(),
+        micro::commands()
     );
     s
 }

@@ -33,9 +33,7 @@ fn main() -> ExitCode {
         _ => {
             eprintln!("usage: cargo xtask <setup|test|demo|e2e|bench|fuzz|soak>");
             eprintln!("       cargo xtask bench [--seconds N] [--rounds N] [--lun-mib N]");
-            eprintln!(
-                "                         [--only read,write,whole,paths,footprint,sanboot,micro]"
-            );
+            eprintln!("                         [--only {}]", bench::part_names());
             eprintln!("       cargo xtask fuzz [--seconds N] [--target NAME] [--cmin]");
             eprintln!("       cargo xtask soak [--minutes N] [--seed N]");
             return ExitCode::from(2);

@@ -104,6 +104,15 @@ const TARGETS: &[(&str, &str)] = &[
     ("ibft", "build"),
 ];
 
+/// The `cargo bench` commands that run [`TARGETS`], for the report.
+pub(super) fn commands() -> String {
+    let shown: Vec<String> = TARGETS
+        .iter()
+        .map(|(package, bench)| format!("`cargo bench -p {package} --bench {bench}`"))
+        .collect();
+    shown.join(", ")
+}
+
 /// A measured entry: median nanoseconds per iteration of ours and of the baseline.
 pub(super) struct Measured {
     entry: &'static Entry,
@@ -131,7 +140,7 @@ pub(super) fn measure() -> Result<Vec<Measured>, String> {
             ],
         )?;
     }
-    let dir = crate::workspace_root().join("target/criterion");
+    let dir = crate::target_dir().join("criterion");
     ENTRIES
         .iter()
         .map(|entry| {
@@ -193,9 +202,9 @@ pub(super) fn render(measured: &Result<Vec<Measured>, String>) -> String {
             return s;
         }
     };
+    let _ = write!(s, "{}", commands());
     s.push_str(
-        "`cargo bench -p initiator --bench codec` / `--bench session`, `cargo bench -p ibft \
-         --bench build`: median time per iteration (1 s warm-up, 3 s of samples). Where a \
+        ": median time per iteration (1 s warm-up, 3 s of samples). Where a \
          baseline runs beside ours in the same bench, ratio = baseline time / ours (above 1: \
          ours is faster). The session rows drive a 1 MiB READ through the sans-IO session from \
          an in-memory target, so they show the initiator's own per-byte cost without a network. \
