@@ -7,8 +7,8 @@
 //! set-up (`poll` adds and removes a wait on each descriptor every time: about 1–3 % of the CPU
 //! per 128 KiB read at queue depth 1). The timer is re-armed only when a deadline comes earlier
 //! than the one it holds: most waits then have no timeout, and the kernel sets up no timer for
-//! them (a poll timeout costs one per wait). Send buffers are left to Linux's autotuning, which grows them well past what
-//! a fixed `SO_SNDBUF` would give on a fast path.
+//! them (a poll timeout costs one per wait). Send buffers are left to Linux's autotuning, which
+//! grows them well past what a fixed `SO_SNDBUF` would give on a fast path.
 //!
 //! ```no_run
 //! use initiator::transport::{Connector, Transport};

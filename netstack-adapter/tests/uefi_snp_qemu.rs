@@ -210,7 +210,9 @@ fn tcp_segments(pcap: &[u8], guest: [u8; 6], server_port: u16) -> Vec<Segment> {
         if (from_guest && dst != server_port) || (!from_guest && src != server_port) {
             continue;
         }
-        let options = &tcp[20..(usize::from(tcp[12] >> 4) * 4).min(tcp.len())];
+        let options = tcp
+            .get(20..(usize::from(tcp[12] >> 4) * 4).min(tcp.len()))
+            .unwrap_or_default();
         out.push(Segment {
             from_guest,
             syn: tcp[13] & 0x02 != 0,
