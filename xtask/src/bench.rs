@@ -361,8 +361,8 @@ fn measure_all(s: &Setup) -> Result<Vec<Row>, String> {
 
 fn log(kind: Kind, block: &str, depth: u32, round: usize, a: Sample, b: Sample) {
     eprintln!(
-        "  {:<18} {block:>7} QD{depth:<2} round {round}: baseline {:8.1} MiB/s {:6.2} CPU s/GiB, \
-         ours {:8.1} MiB/s {:6.2} CPU s/GiB",
+        "  {:<18} {block:>7} QD{depth:<2} round {round}: baseline {:8.1} MiB/s {:6.3} CPU s/GiB, \
+         ours {:8.1} MiB/s {:6.3} CPU s/GiB",
         kind.title(),
         a.mib_per_s,
         a.cpu_per_gib,
@@ -438,10 +438,14 @@ fn median(samples: &[f64]) -> f64 {
     }
 }
 
-fn summary(samples: &[f64]) -> String {
+/// "median (min–max)" with `places` decimals.
+fn summary(samples: &[f64], places: usize) -> String {
     let min = samples.iter().copied().fold(f64::INFINITY, f64::min);
     let max = samples.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    format!("{:.1} ({:.1}–{:.1})", median(samples), min, max)
+    format!(
+        "{:.places$} ({min:.places$}–{max:.places$})",
+        median(samples)
+    )
 }
 
 fn render_paths(paths: Result<netns::Paths, String>) -> String {
@@ -461,8 +465,8 @@ fn render_paths(paths: Result<netns::Paths, String>) -> String {
                  Ratio (smoltcp / std TCP): {:.2}.",
                 p.lun_mib,
                 p.smoltcp.len(),
-                summary(&p.std_tcp),
-                summary(&p.smoltcp),
+                summary(&p.std_tcp, 1),
+                summary(&p.smoltcp, 1),
                 median(&p.smoltcp) / median(&p.std_tcp)
             );
         }
@@ -539,12 +543,6 @@ fn render_footprint(
         }
     }
     s
-}
-
-fn summary2(samples: &[f64]) -> String {
-    let min = samples.iter().copied().fold(f64::INFINITY, f64::min);
-    let max = samples.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    format!("{:.2} ({:.2}–{:.2})", median(samples), min, max)
 }
 
 fn command_output(program: &str, args: &[&str]) -> String {
@@ -627,16 +625,16 @@ fn render(o: &Options, rows: &[Row], ours_bin: &Path, load: &(String, String)) -
             r.kind.title(),
             r.block,
             r.depth,
-            summary(&theirs),
-            summary(&ours),
+            summary(&theirs, 1),
+            summary(&ours, 1),
             median(&ours) / median(&theirs)
         );
     }
     let _ = writeln!(
         s,
         "\n## CPU seconds (user + sys) per GiB moved (goal: ratio ≤ 1.0)\n\n\
-         From the same runs, measured by GNU `time` around each process (login included). \
-         tgtd's CPU is not counted on either side.\n"
+         From the same runs: the kernel's user + system time of each process and its children \
+         (`getrusage`, microseconds), login included. tgtd's CPU is not counted on either side.\n"
     );
     let _ = writeln!(
         s,
@@ -652,8 +650,8 @@ fn render(o: &Options, rows: &[Row], ours_bin: &Path, load: &(String, String)) -
             r.kind.title(),
             r.block,
             r.depth,
-            summary2(&theirs),
-            summary2(&ours),
+            summary(&theirs, 3),
+            summary(&ours, 3),
             median(&ours) / median(&theirs)
         );
     }
@@ -713,8 +711,8 @@ fn render(o: &Options, rows: &[Row], ours_bin: &Path, load: &(String, String)) -
     let _ = writeln!(
         s,
         "iscsi-perf's figure is its final \"iops average\" × request size; qemu-img bench's is \
-         bytes / its \"Run completed in\" time. Every process runs under `/usr/bin/time`. The machine is shared with \
-         other work, so compare the two columns of one run rather than runs of different days."
+         bytes / its \"Run completed in\" time. Wall-clock times are taken around each process; CPU times are the kernel's \
+         (`getrusage(RUSAGE_CHILDREN)`). The machine is shared with other work, so compare the two columns of one run rather than runs of different days."
     );
     let _ = writeln!(
         s,

@@ -18,7 +18,6 @@ const PACKAGES: &[&str] = &[
     "iproute2",
     "cpio",
     "ipxe",
-    "time",
     // Decompressing kernel modules for the Linux guest (Debian 13 ships them as .ko.xz).
     "xz-utils",
     "zstd",

@@ -346,9 +346,9 @@ pub(super) fn render(rows: &Result<SanbootRows, String>) -> String {
             let _ = writeln!(
                 s,
                 "| {name} | {} | {} | {} |",
-                super::summary2(&to_payload(v)),
-                super::summary2(&read(v)),
-                super::summary(&mib_s(v))
+                super::summary(&to_payload(v), 2),
+                super::summary(&read(v), 2),
+                super::summary(&mib_s(v), 1)
             );
         }
     };
