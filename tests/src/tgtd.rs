@@ -72,9 +72,15 @@ impl Tgtd {
 
     /// Starts a daemon listening on `ip` (a loopback address) on a free port.
     pub fn start_on(ip: IpAddr) -> io::Result<Tgtd> {
+        Tgtd::start_with_env(ip, &[])
+    }
+
+    /// Starts a daemon listening on `ip` on a free port, with `env` added to its environment
+    /// (the benchmarks pin glibc's allocator thresholds this way).
+    pub fn start_with_env(ip: IpAddr, env: &[(&str, &str)]) -> io::Result<Tgtd> {
         let mut last_error = None;
         for _ in 0..8 {
-            match Tgtd::try_start(ip) {
+            match Tgtd::try_start(ip, env) {
                 Ok(tgtd) => return Ok(tgtd),
                 Err(e) => last_error = Some(e),
             }
@@ -82,7 +88,7 @@ impl Tgtd {
         Err(last_error.unwrap_or_else(|| io::Error::other("tgtd did not start")))
     }
 
-    fn try_start(ip: IpAddr) -> io::Result<Tgtd> {
+    fn try_start(ip: IpAddr, env: &[(&str, &str)]) -> io::Result<Tgtd> {
         let control_port = next_control_port();
         let portal = SocketAddr::new(ip, free_port(ip)?);
         let dir = ScratchDir::new(&format!("tgtd-{control_port}"))?;
@@ -99,6 +105,7 @@ impl Tgtd {
                 "--iscsi",
                 &portal_arg,
             ])
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(log.try_clone()?)
             .stderr(log)
@@ -493,5 +500,22 @@ mod tests {
         let dir = tgtd.dir().to_path_buf();
         drop(tgtd);
         assert!(!dir.exists());
+    }
+
+    #[test]
+    fn the_daemon_gets_the_extra_environment() {
+        if !Tgtd::available() {
+            return;
+        }
+        let value = "glibc.malloc.mmap_threshold=33554432";
+        let ip = IpAddr::V4(Ipv4Addr::LOCALHOST);
+        let tgtd = Tgtd::start_with_env(ip, &[("GLIBC_TUNABLES", value)]).unwrap();
+        let environ = fs::read(format!("/proc/{}/environ", tgtd.child.id())).unwrap();
+        let wanted = format!("GLIBC_TUNABLES={value}");
+        assert!(
+            environ.split(|&b| b == 0).any(|v| v == wanted.as_bytes()),
+            "{}",
+            String::from_utf8_lossy(&environ)
+        );
     }
 }

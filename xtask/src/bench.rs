@@ -585,11 +585,17 @@ fn render(o: &Options, rows: &[Row], ours_bin: &Path, load: &(String, String)) -
     let _ = writeln!(
         s,
         "One `tgtd` on 127.0.0.1 serves a {} MiB LUN backed by a file on tmpfs (`/dev/shm`), so \
-         the numbers measure the initiators and the loopback path, not a disk. Each cell is the \
-         median of {} rounds (min–max in brackets); within a round the baseline runs first, then \
+         the numbers measure the initiators and the loopback path, not a disk. tgtd runs with \
+         `{}={}`: with glibc's default, dynamic thresholds it page-faults its way through a \
+         fresh buffer on every large command until some larger request has raised them, which \
+         halved or doubled the read rows depending on what the target had served before. Each \
+         cell is the median of {} rounds (min–max in brackets); within a round the baseline runs first, then \
          iscsi-boot (A B A B …), so drift of the shared machine hits both alike. Ratio = \
          iscsi-boot median / baseline median.\n",
-        o.lun_mib, o.rounds
+        o.lun_mib,
+        crate::tgtd::MALLOC_TUNABLES.0,
+        crate::tgtd::MALLOC_TUNABLES.1,
+        o.rounds
     );
     let _ = writeln!(
         s,
@@ -691,7 +697,11 @@ fn render(o: &Options, rows: &[Row], ours_bin: &Path, load: &(String, String)) -
     let _ = writeln!(s, "```\n");
     let _ = writeln!(
         s,
-        "Per round and configuration it runs, against `iscsi://127.0.0.1:PORT/{}/1`:\n",
+        "The target, started once (target 1 and the LUN are then added with `tgtadm`):\n\n\
+         ```sh\n{}={} tgtd -f -C CONTROL_PORT --iscsi portal=127.0.0.1:PORT\n```\n\n\
+         Per round and configuration it runs, against `iscsi://127.0.0.1:PORT/{}/1`:\n",
+        crate::tgtd::MALLOC_TUNABLES.0,
+        crate::tgtd::MALLOC_TUNABLES.1,
         crate::tgtd::TARGET_NAME
     );
     let _ = writeln!(s, "```sh");

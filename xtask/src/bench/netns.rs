@@ -99,6 +99,10 @@ pub(super) fn measure(ours: &Path, rounds: usize, lun_mib: u64) -> Result<Paths,
         .exec("tgtd")
         .args(["-f", "-C", &ns.control, "--iscsi"])
         .arg(format!("portal={HOST_ADDR}:{PORT}"))
+        .env(
+            crate::tgtd::MALLOC_TUNABLES.0,
+            crate::tgtd::MALLOC_TUNABLES.1,
+        )
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
