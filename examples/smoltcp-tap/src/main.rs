@@ -77,6 +77,9 @@ const ISID: [u8; 6] = [0x40, 0x00, 0x5e, 0x7a, 0x00, 0x01];
 /// Blocks read per request to the driver (it splits and pipelines further).
 const CHUNK_BYTES: u64 = 4 << 20;
 
+/// How long to leave a freshly attached TAP alone before sending on it.
+const TAP_SETTLE: Duration = Duration::from_millis(50);
+
 fn main() -> ExitCode {
     match run(Args::parse()) {
         Ok(()) => ExitCode::SUCCESS,
@@ -150,6 +153,11 @@ fn run(args: Args) -> Result<(), String> {
     };
     let tap = TunTapInterface::new(&args.tap, Medium::Ethernet)
         .map_err(|e| format!("opening TAP {}: {e}", args.tap))?;
+    // The kernel may drop what it sends in the first moments after a TAP is attached; when
+    // that is the reply to our first ARP request, smoltcp asks again only a second later
+    // (back to back in one namespace: 4 of 125 logins took a second without this pause, none
+    // of 210 with it).
+    std::thread::sleep(TAP_SETTLE);
     let clock = clock::TapClock::new(&tap);
     let mut storage = PortStorage::new();
     let mut rx = vec![0u8; RECOMMENDED_RX_BUFFER];
