@@ -64,6 +64,16 @@ impl Netns {
         cmd
     }
 
+    /// The arguments of `ip` that run `program args` in the namespace (for [`timed::run`]).
+    fn exec_args(&self, program: &Path, args: &[&str]) -> Vec<String> {
+        ["netns", "exec", &self.name]
+            .iter()
+            .map(|s| s.to_string())
+            .chain([program.to_string_lossy().into_owned()])
+            .chain(args.iter().map(|a| a.to_string()))
+            .collect()
+    }
+
     fn tgtadm(&self, args: &[&str]) -> Result<(), String> {
         crate::run_quiet(
             self.exec("tgtadm")
@@ -165,12 +175,7 @@ pub(super) fn measure(ours: &Path, rounds: usize, lun_mib: u64) -> Result<Paths,
                 );
                 samples.push(mib / a);
             }
-            let std_args: Vec<String> = ["netns", "exec", &ns.name]
-                .iter()
-                .map(|s| s.to_string())
-                .chain([ours.to_string_lossy().into_owned()])
-                .chain(["read", &url, "-o", &out_file].map(String::from))
-                .collect();
+            let std_args = ns.exec_args(ours, &["read", &url, "-o", &out_file]);
             let b = mib / timed::run(ip, &std_args, limit)?.usage.wall;
             eprintln!("  netns round {round}: std TCP: {b:8.1} MiB/s");
             paths.std_tcp.push(b);
@@ -191,24 +196,19 @@ fn smoltcp_read(
     blocks: &str,
     limit: Duration,
 ) -> Result<f64, String> {
-    let args: Vec<String> = ["netns", "exec", &ns.name]
-        .iter()
-        .map(|s| s.to_string())
-        .chain([tap_bin.to_string_lossy().into_owned()])
-        .chain(
-            [
-                "--tap",
-                TAP,
-                "--ip",
-                "10.77.0.2/24",
-                "--target",
-                url,
-                "--blocks",
-                blocks,
-            ]
-            .map(String::from),
-        )
-        .collect();
+    let args = ns.exec_args(
+        tap_bin,
+        &[
+            "--tap",
+            TAP,
+            "--ip",
+            "10.77.0.2/24",
+            "--target",
+            url,
+            "--blocks",
+            blocks,
+        ],
+    );
     let t = timed::run(ip, &args, limit)?;
     if !t.stdout.contains("read ") {
         return Err(format!("smoltcp-tap did not read:\n{}", t.stdout));
