@@ -594,9 +594,9 @@ fn render(o: &Options, rows: &[Row], ours_bin: &Path, load: &(String, String)) -
          `{}={}`: with glibc's default, dynamic thresholds it page-faults its way through a \
          fresh buffer on every large command until some larger request has raised them, which \
          halved or doubled the read rows depending on what the target had served before. Each \
-         cell is the median of {} rounds (min–max in brackets); within a round the baseline runs first, then \
-         iscsi-boot (A B A B …), so drift of the shared machine hits both alike. Ratio = \
-         iscsi-boot median / baseline median.\n",
+         cell is the median of {} rounds (min–max in brackets); within a round the baseline \
+         runs first, then iscsi-boot (A B A B …), so drift of the shared machine hits both \
+         alike. Ratio = iscsi-boot median / baseline median.\n",
         o.lun_mib,
         crate::tgtd::MALLOC_TUNABLES.0,
         crate::tgtd::MALLOC_TUNABLES.1,
@@ -726,8 +726,10 @@ fn render(o: &Options, rows: &[Row], ours_bin: &Path, load: &(String, String)) -
     let _ = writeln!(
         s,
         "iscsi-perf's figure is its final \"iops average\" × request size; qemu-img bench's is \
-         bytes / its \"Run completed in\" time. Wall-clock times are taken around each process; CPU times are the kernel's \
-         (`getrusage(RUSAGE_CHILDREN)`). The machine is shared with other work, so compare the two columns of one run rather than runs of different days."
+         bytes / its \"Run completed in\" time. Wall-clock times are taken around each \
+         process; CPU times are the kernel's (`getrusage(RUSAGE_CHILDREN)`). The machine is \
+         shared with other work, so compare the two columns of one run rather than runs of \
+         different days."
     );
     let _ = writeln!(
         s,
